@@ -1,0 +1,250 @@
+internal import CZeroMQ
+import Synchronization
+
+/// A ZeroMQ context: the container for a process's sockets and libzmq's I/O threads.
+///
+/// Create one context per process (or use ``shared``) and pass it to every thread or task that
+/// makes sockets. Each socket keeps its context alive, so releasing your last reference to a
+/// context while sockets are still open never blocks: libzmq's `zmq_ctx_term` runs only when the
+/// last socket has closed.
+///
+/// To stop blocked work, call ``shutdown()`` from any thread: every blocking call on the
+/// context's sockets, in every thread, then fails promptly with ``ZMQError/contextTerminated``,
+/// and so does every later operation. ``terminate()`` does the same and then waits until all
+/// sockets are closed.
+///
+/// Sockets made by a context linger for ``defaultLinger`` (one second unless you choose
+/// otherwise) after ``Socket/close()`` to deliver queued messages, instead of libzmq's default of
+/// waiting for ever.
+///
+/// A context is thread safe.
+public final class Context: Sendable {
+    /// The lifecycle of the libzmq context this object owns.
+    private enum State {
+        case running, shutDown, terminating, terminated
+    }
+
+    nonisolated(unsafe) internal let handle: UnsafeMutableRawPointer
+    private let state = Mutex(State.running)
+
+    /// The linger period given to every new socket of this context; `nil` means wait for ever.
+    ///
+    /// A socket's pending outgoing messages are kept for this long after it is closed. Change
+    /// it per socket with ``SocketOption/linger``.
+    public let defaultLinger: Duration?
+
+    /// A context shared by the whole process, created on first use with the default options.
+    ///
+    /// It is never terminated; it lives until the process exits. Sockets created without an
+    /// explicit context use it.
+    public static let shared: Context = {
+        guard let handle = zmq_ctx_new() else {
+            // zmq_ctx_new fails only when the process is out of memory or file descriptors.
+            fatalError("ZeroMQ: cannot create the shared context: \(ZMQError(rawValue: zmq_errno()))")
+        }
+        return Context(handle: handle, defaultLinger: .seconds(1))
+    }()
+
+    private init(handle: UnsafeMutableRawPointer, defaultLinger: Duration?) {
+        self.handle = handle
+        self.defaultLinger = defaultLinger
+    }
+
+    /// Creates a context.
+    ///
+    /// - Parameters:
+    ///   - ioThreads: The number of libzmq I/O threads (default 1, enough for about a gigabyte
+    ///     a second). `0` is valid for a context used only with `inproc://`.
+    ///   - maxSockets: The most sockets the context may hold at once, or `nil` for libzmq's
+    ///     default (1023).
+    ///   - ipv6: Whether new sockets use IPv6 (and accept IPv4-mapped addresses).
+    ///   - defaultLinger: How long a closed socket keeps trying to deliver queued messages;
+    ///     `nil` waits for ever (libzmq's own default). One second unless you say otherwise.
+    /// - Throws: ``ZMQError/invalidArgument`` for an out-of-range option, or the error
+    ///   `zmq_ctx_new` reports.
+    ///
+    /// The corresponding C functions are `zmq_ctx_new` and `zmq_ctx_set`.
+    public convenience init(
+        ioThreads: Int = 1,
+        maxSockets: Int? = nil,
+        ipv6: Bool = false,
+        defaultLinger: Duration? = .seconds(1)
+    ) throws(ZMQError) {
+        if let linger = defaultLinger, linger < .zero { throw .invalidArgument }
+        let handle = try pointerOrError { zmq_ctx_new() }
+        self.init(handle: handle, defaultLinger: defaultLinger)
+        // From here on, `deinit` terminates the context if an option is rejected.
+        if ioThreads != 1 { try setOption(.ioThreads, ioThreads) }
+        if let maxSockets { try setOption(.maxSockets, maxSockets) }
+        if ipv6 { try setOption(.ipv6, true) }
+    }
+
+    deinit {
+        let needsTermination = state.withLock { $0 != .terminated }
+        if needsTermination { Self.terminate(handle) }
+    }
+
+    /// Shuts the context down without waiting.
+    ///
+    /// Blocking calls on the context's sockets, in every thread, fail promptly with
+    /// ``ZMQError/contextTerminated``, as does every later operation except closing a socket.
+    /// Creating a socket afterwards throws that error too. Calling it again does nothing.
+    ///
+    /// This is the safe way to stop a program from a signal handler's thread.
+    ///
+    /// The corresponding C function is `zmq_ctx_shutdown`.
+    public func shutdown() {
+        state.withLock { state in
+            guard state == .running else { return }
+            state = .shutDown
+            zmq_ctx_shutdown(handle)
+        }
+    }
+
+    /// Shuts the context down and waits until every one of its sockets is closed.
+    ///
+    /// Blocking calls in other threads fail with ``ZMQError/contextTerminated``; those threads
+    /// must then close their sockets for this call to return. Each socket's linger period
+    /// applies. Don't call it while the calling thread still owns an open socket of this
+    /// context: that socket cannot close, so the call would wait for ever. Calling it again,
+    /// or releasing the context afterwards, does nothing more.
+    ///
+    /// The corresponding C function is `zmq_ctx_term`, retried when a signal interrupts it.
+    public func terminate() {
+        let mustTerminate = state.withLock { state -> Bool in
+            guard state == .running || state == .shutDown else { return false }
+            state = .terminating
+            zmq_ctx_shutdown(handle)
+            return true
+        }
+        guard mustTerminate else { return }
+        Self.terminate(handle)
+        state.withLock { $0 = .terminated }
+    }
+
+    /// Whether ``shutdown()`` or ``terminate()`` has been called.
+    public var isShutDown: Bool { state.withLock { $0 != .running } }
+
+    private static func terminate(_ handle: UnsafeMutableRawPointer) {
+        // EINTR is the only error zmq_ctx_term can report for a valid context, and the call
+        // must then be repeated.
+        while zmq_ctx_term(handle) == -1 && zmq_errno() == EINTR {}
+    }
+
+    /// Creates a libzmq socket of the given type, unless the context is shut down.
+    internal func makeSocket(type: CInt) throws(ZMQError) -> UnsafeMutableRawPointer {
+        let result: Result<UnsafeMutableRawPointer, ZMQError> = state.withLock { state in
+            guard state == .running else { return .failure(.contextTerminated) }
+            guard let socket = zmq_socket(handle, type) else {
+                return .failure(ZMQError(rawValue: zmq_errno()))
+            }
+            return .success(socket)
+        }
+        return try result.get()
+    }
+
+    /// Reads a context option.
+    ///
+    /// - Parameter option: The option to read, such as ``ContextOption/ioThreads``.
+    /// - Returns: The option's current value.
+    /// - Throws: ``ZMQError/invalidArgument`` if libzmq does not know the option.
+    ///
+    /// The corresponding C function is `zmq_ctx_get`.
+    public func option<Value>(_ option: ContextOption<Value>) throws(ZMQError) -> Value {
+        let raw = try valueOrError { zmq_ctx_get(handle, option.rawValue) }
+        return Value(_contextValue: raw)
+    }
+
+    /// Reads a read-only context property.
+    ///
+    /// - Parameter property: The property to read, such as ``ContextProperty/socketLimit``.
+    /// - Returns: The property's value.
+    /// - Throws: ``ZMQError/invalidArgument`` if libzmq does not know the property.
+    ///
+    /// The corresponding C function is `zmq_ctx_get`.
+    public func property<Value>(_ property: ContextProperty<Value>) throws(ZMQError) -> Value {
+        let raw = try valueOrError { zmq_ctx_get(handle, property.rawValue) }
+        return Value(_contextValue: raw)
+    }
+
+    /// Sets a context option.
+    ///
+    /// I/O thread options take effect only before the first socket is created.
+    ///
+    /// - Parameters:
+    ///   - option: The option to set, such as ``ContextOption/maxSockets``.
+    ///   - value: The new value.
+    /// - Throws: ``ZMQError/invalidArgument`` for a value out of range.
+    ///
+    /// The corresponding C function is `zmq_ctx_set`.
+    public func setOption<Value>(_ option: ContextOption<Value>, _ value: Value) throws(ZMQError) {
+        guard let raw = value._contextValue else { throw .invalidArgument }
+        _ = try valueOrError { zmq_ctx_set(handle, option.rawValue, raw) }
+    }
+}
+
+/// A value a context option can hold: `Int` or `Bool`.
+public protocol ContextOptionValue: Sendable {
+    /// Creates the value from libzmq's integer form. Not for direct use.
+    init(_contextValue: CInt)
+    /// The value in libzmq's integer form, or `nil` when it does not fit. Not for direct use.
+    var _contextValue: CInt? { get }
+}
+
+extension Int: ContextOptionValue {
+    /// Creates the value from libzmq's integer form. Not for direct use.
+    public init(_contextValue: CInt) { self = Int(_contextValue) }
+    /// The value in libzmq's integer form, or `nil` when it does not fit. Not for direct use.
+    public var _contextValue: CInt? { self >= 0 ? CInt(exactly: self) : nil }
+}
+
+extension Bool: ContextOptionValue {
+    /// Creates the value from libzmq's integer form. Not for direct use.
+    public init(_contextValue: CInt) { self = _contextValue != 0 }
+    /// The value in libzmq's integer form. Not for direct use.
+    public var _contextValue: CInt? { self ? 1 : 0 }
+}
+
+/// A typed, settable context option, read with ``Context/option(_:)`` and set with
+/// ``Context/setOption(_:_:)``.
+public struct ContextOption<Value: ContextOptionValue>: Hashable, Sendable {
+    /// The libzmq option number (`ZMQ_IO_THREADS`, …).
+    public let rawValue: CInt
+
+    /// Creates an option from its libzmq number; prefer the named options.
+    public init(rawValue: CInt) { self.rawValue = rawValue }
+}
+
+extension ContextOption where Value == Int {
+    /// The size of libzmq's I/O thread pool. The C option is `ZMQ_IO_THREADS`.
+    public static var ioThreads: Self { Self(rawValue: ZMQ_IO_THREADS) }
+    /// The most sockets the context may hold at once. The C option is `ZMQ_MAX_SOCKETS`.
+    public static var maxSockets: Self { Self(rawValue: ZMQ_MAX_SOCKETS) }
+    /// The largest message size the context's sockets accept. The C option is `ZMQ_MAX_MSGSZ`.
+    public static var maxMessageSize: Self { Self(rawValue: ZMQ_MAX_MSGSZ) }
+}
+
+extension ContextOption where Value == Bool {
+    /// Whether new sockets use IPv6. The C option is `ZMQ_IPV6`.
+    public static var ipv6: Self { Self(rawValue: ZMQ_IPV6) }
+    /// Whether `zmq_ctx_term` honours linger (libzmq's default, `true`). The C option is
+    /// `ZMQ_BLOCKY`.
+    public static var blocky: Self { Self(rawValue: ZMQ_BLOCKY) }
+}
+
+/// A typed, read-only context property, read with ``Context/property(_:)``.
+public struct ContextProperty<Value: ContextOptionValue>: Hashable, Sendable {
+    /// The libzmq option number.
+    public let rawValue: CInt
+
+    /// Creates a property from its libzmq number; prefer the named properties.
+    public init(rawValue: CInt) { self.rawValue = rawValue }
+}
+
+extension ContextProperty where Value == Int {
+    /// The largest number of sockets libzmq allows for ``ContextOption/maxSockets``.
+    /// The C option is `ZMQ_SOCKET_LIMIT`.
+    public static var socketLimit: Self { Self(rawValue: ZMQ_SOCKET_LIMIT) }
+    /// The size of a `zmq_msg_t` in bytes. The C option is `ZMQ_MSG_T_SIZE`.
+    public static var messageStructSize: Self { Self(rawValue: ZMQ_MSG_T_SIZE) }
+}

@@ -1,0 +1,210 @@
+internal import CZeroMQ
+import Synchronization
+
+/// A classic ZeroMQ device: a proxy that binds a frontend and a backend endpoint and forwards
+/// between them on a background thread until it is stopped.
+///
+/// ```swift
+/// let queue = try Device(.queue, frontend: "tcp://*:5559", backend: "tcp://*:5560")
+/// …
+/// queue.stop()
+/// ```
+///
+/// The three kinds are ``Kind/queue`` (ROUTER frontend, DEALER backend: shared request/reply
+/// queue), ``Kind/forwarder`` (XSUB frontend, XPUB backend: pub/sub relay) and
+/// ``Kind/streamer`` (PULL frontend, PUSH backend: pipeline relay).
+///
+/// The device's sockets belong to its context. Stop the device before terminating the
+/// context with ``Context/terminate()``; shutting the context down with
+/// ``Context/shutdown()`` also ends it.
+///
+/// A device is thread safe: any thread may stop it, wait for it or read its statistics.
+public final class Device: Sendable {
+    /// The kind of device: which socket types face which side.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        internal let frontendType: CInt
+        internal let backendType: CInt
+        /// The device's name: `queue`, `forwarder` or `streamer`.
+        public let description: String
+
+        /// ROUTER frontend (clients connect REQ or DEALER), DEALER backend (services connect
+        /// REP or DEALER). The C name is `ZMQ_QUEUE`.
+        public static var queue: Kind { Kind(frontendType: ZMQ_ROUTER, backendType: ZMQ_DEALER, description: "queue") }
+        /// XSUB frontend (publishers connect), XPUB backend (subscribers connect).
+        /// The C name is `ZMQ_FORWARDER`.
+        public static var forwarder: Kind { Kind(frontendType: ZMQ_XSUB, backendType: ZMQ_XPUB, description: "forwarder") }
+        /// PULL frontend (producers connect PUSH), PUSH backend (consumers connect PULL).
+        /// The C name is `ZMQ_STREAMER`.
+        public static var streamer: Kind { Kind(frontendType: ZMQ_PULL, backendType: ZMQ_PUSH, description: "streamer") }
+    }
+
+    /// The kind of device.
+    public let kind: Kind
+    /// The context that owns the device's sockets.
+    public let context: Context
+    /// The frontend endpoint as bound, with wildcards resolved (so `tcp://127.0.0.1:*` reads
+    /// back with its port).
+    public let frontendEndpoint: String
+    /// The backend endpoint as bound, with wildcards resolved.
+    public let backendEndpoint: String
+
+    /// The caller side of the proxy's control pair; guarded, because any thread may steer.
+    private let controller: Mutex<ControllerHandle?>
+    private let finished = Completion<Result<Void, ZMQError>>()
+
+    private struct ControllerHandle: @unchecked Sendable {
+        let socket: UnsafeMutableRawPointer
+    }
+
+    private static let instanceCounter = Atomic<Int>(0)
+
+    /// Binds a device's two sockets and starts forwarding on a background thread.
+    ///
+    /// - Parameters:
+    ///   - kind: ``Kind/queue``, ``Kind/forwarder`` or ``Kind/streamer``.
+    ///   - frontend: The endpoint to bind the frontend socket to.
+    ///   - backend: The endpoint to bind the backend socket to.
+    ///   - capture: An optional endpoint to bind a PUB socket to that receives a copy of every
+    ///     forwarded frame.
+    ///   - context: The context to create the sockets in.
+    /// - Throws: The errors of ``Socket/bind(to:)`` for either endpoint (nothing is left bound
+    ///   then), ``ZMQError/contextTerminated``, or ``ZMQError/outOfMemory`` if no thread can
+    ///   be started.
+    ///
+    /// The corresponding C function is `zmq_proxy_steerable`.
+    public init(
+        _ kind: Kind,
+        frontend: String,
+        backend: String,
+        capture: String? = nil,
+        context: Context = .shared
+    ) throws(ZMQError) {
+        self.kind = kind
+        self.context = context
+        var opened: [UnsafeMutableRawPointer] = []
+        func open(_ type: CInt, bindingTo endpoint: String) throws(ZMQError) -> UnsafeMutableRawPointer {
+            let socket = try context.makeSocket(type: type)
+            opened.append(socket)
+            var linger = CInt(clamping: context.defaultLinger?.wholeMilliseconds ?? -1)
+            zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<CInt>.size)
+            _ = try valueOrError { endpoint.withCString { zmq_bind(socket, $0) } }
+            return socket
+        }
+        func lastEndpoint(_ socket: UnsafeMutableRawPointer) -> String {
+            (try? String._read(from: socket, option: ZMQ_LAST_ENDPOINT)) ?? ""
+        }
+        let sockets: (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeMutableRawPointer?, UnsafeMutableRawPointer, UnsafeMutableRawPointer)
+        do {
+            let front = try open(kind.frontendType, bindingTo: frontend)
+            let back = try open(kind.backendType, bindingTo: backend)
+            let tap = try capture.map { (endpoint) throws(ZMQError) in try open(ZMQ_PUB, bindingTo: endpoint) }
+            let id = Self.instanceCounter.add(1, ordering: .relaxed).newValue
+            let controlEndpoint = "inproc://zeromq-swift-device-\(id)"
+            let control = try open(ZMQ_PAIR, bindingTo: controlEndpoint)
+            let steer = try context.makeSocket(type: ZMQ_PAIR)
+            opened.append(steer)
+            _ = try valueOrError { controlEndpoint.withCString { zmq_connect(steer, $0) } }
+            sockets = (front, back, tap, control, steer)
+        } catch {
+            for socket in opened { zmq_close(socket) }
+            throw error
+        }
+        frontendEndpoint = lastEndpoint(sockets.0)
+        backendEndpoint = lastEndpoint(sockets.1)
+        controller = Mutex(ControllerHandle(socket: sockets.4))
+
+        let proxySockets = ProxySockets(
+            frontend: sockets.0, backend: sockets.1, capture: sockets.2, control: sockets.3)
+        let finished = self.finished
+        let started = detachThread {
+            let result = proxySockets.run()
+            proxySockets.close()
+            finished.complete(result)
+        }
+        guard started else {
+            proxySockets.close()
+            zmq_close(sockets.4)
+            throw .outOfMemory
+        }
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Stops the device and waits until its thread has closed its sockets.
+    ///
+    /// Calling it again, or after the device ended on its own, does nothing.
+    ///
+    /// The device is stopped with the proxy's `TERMINATE` command.
+    public func stop() {
+        controller.withLock { handle in
+            guard let socket = handle?.socket else { return }
+            // If the context is shut down the proxy is ending anyway and the send fails.
+            _ = "TERMINATE".withCString { zmq_send(socket, $0, 9, 0) }
+        }
+        _ = finished.wait()
+        controller.withLock { handle in
+            if let socket = handle?.socket { zmq_close(socket) }
+            handle = nil
+        }
+    }
+
+    /// Blocks until the device ends, through ``stop()`` or a context shutdown.
+    ///
+    /// - Throws: ``ZMQError/contextTerminated`` if the device ended because its context was
+    ///   shut down; nothing if it was stopped.
+    public func wait() throws(ZMQError) {
+        try finished.wait().get()
+    }
+
+    /// Whether the device has ended.
+    public var isFinished: Bool { finished.result != nil }
+
+    /// The proxy's message and byte counters so far.
+    ///
+    /// - Returns: The counters, or `nil` if the device has ended.
+    public func statistics() -> ProxyStatistics? {
+        controller.withLock { handle -> ProxyStatistics? in
+            guard let socket = handle?.socket, finished.result == nil else { return nil }
+            guard "STATISTICS".withCString({ zmq_send(socket, $0, 10, 0) }) == 10 else { return nil }
+            var counters = [UInt64](repeating: 0, count: 8)
+            for index in 0..<8 {
+                var value: UInt64 = 0
+                guard zmq_recv(socket, &value, 8, 0) == 8 else { return nil }
+                counters[index] = value
+            }
+            return ProxyStatistics(
+                frontend: ProxySideStatistics(
+                    messagesReceived: counters[0], bytesReceived: counters[1],
+                    messagesSent: counters[2], bytesSent: counters[3]),
+                backend: ProxySideStatistics(
+                    messagesReceived: counters[4], bytesReceived: counters[5],
+                    messagesSent: counters[6], bytesSent: counters[7]))
+        }
+    }
+}
+
+/// The proxy thread's sockets, handed to it once (thread creation is the memory barrier
+/// libzmq requires for moving sockets between threads).
+private struct ProxySockets: @unchecked Sendable {
+    let frontend: UnsafeMutableRawPointer
+    let backend: UnsafeMutableRawPointer
+    let capture: UnsafeMutableRawPointer?
+    let control: UnsafeMutableRawPointer
+
+    func run() -> Result<Void, ZMQError> {
+        Result { () throws(ZMQError) in
+            _ = try valueOrError(retryOnInterrupt: true) {
+                zmq_proxy_steerable(frontend, backend, capture, control)
+            }
+        }
+    }
+
+    func close() {
+        zmq_close(frontend)
+        zmq_close(backend)
+        if let capture { zmq_close(capture) }
+        zmq_close(control)
+    }
+}

@@ -1,0 +1,57 @@
+internal import CZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Every read of `zmq_errno()` happens here, straight after the failing call and before any
+// other work can overwrite the thread's errno (the same rule NIO's `Posix` enum follows).
+
+/// Runs a libzmq call that returns -1 on failure, retrying on `EINTR` when asked to.
+///
+/// - Returns: The call's non-negative result.
+/// - Throws: The call's error as a ``ZMQError``.
+@inline(__always)
+internal func valueOrError(
+    retryOnInterrupt: Bool = true,
+    _ body: () -> CInt
+) throws(ZMQError) -> CInt {
+    while true {
+        let result = Mocking.intercept(body)
+        if result != -1 { return result }
+        let code = zmq_errno()
+        if code == EINTR && retryOnInterrupt { continue }
+        throw ZMQError(rawValue: code)
+    }
+}
+
+/// Runs a libzmq call that may report "would block", returning `nil` for `EAGAIN`.
+///
+/// - Returns: The call's non-negative result, or `nil` when it would block.
+/// - Throws: Any other error as a ``ZMQError``.
+@inline(__always)
+internal func valueOrWouldBlock(
+    retryOnInterrupt: Bool = true,
+    _ body: () -> CInt
+) throws(ZMQError) -> CInt? {
+    while true {
+        let result = Mocking.intercept(body)
+        if result != -1 { return result }
+        let code = zmq_errno()
+        if code == EAGAIN { return nil }
+        if code == EINTR && retryOnInterrupt { continue }
+        throw ZMQError(rawValue: code)
+    }
+}
+
+/// Runs a libzmq call that returns a pointer, or `nil` with errno set on failure.
+internal func pointerOrError(
+    _ body: () -> UnsafeMutableRawPointer?
+) throws(ZMQError) -> UnsafeMutableRawPointer {
+    if let pointer = body() { return pointer }
+    throw ZMQError(rawValue: zmq_errno())
+}

@@ -1,0 +1,160 @@
+internal import CZeroMQ
+
+/// An error reported by libzmq, carrying its `errno` value.
+///
+/// `ZMQError` is a trivial value over the error number, in the style of swift-system's `Errno`:
+/// throwing one allocates nothing, and codes this library has no name for still fit. Branch on the
+/// named codes with a typed `catch`:
+///
+/// ```swift
+/// do { try socket.connect(to: endpoint) } catch .protocolNotSupported { … }
+/// ```
+///
+/// "Would block" is not thrown by the non-blocking sends and receives: they return `false` or
+/// `nil` instead. The description is libzmq's `zmq_strerror` text followed by the C name, for
+/// example "Context was terminated (ETERM)".
+///
+/// A `ZMQError` is a value and is safe to share between threads.
+public struct ZMQError: Error, RawRepresentable, Hashable, Sendable {
+    /// The raw error number (`errno`), as libzmq reports it.
+    public let rawValue: CInt
+
+    /// Creates an error from a raw error number.
+    public init(rawValue: CInt) { self.rawValue = rawValue }
+
+    /// The operation would block: no message is ready, the high-water mark is reached, or a
+    /// send or receive timeout expired. The C error is `EAGAIN`.
+    public static var wouldBlock: ZMQError { ZMQError(rawValue: _EAGAIN) }
+
+    /// A blocking call was interrupted by a signal. Blocking calls retry it by default.
+    /// The C error is `EINTR`.
+    public static var interrupted: ZMQError { ZMQError(rawValue: _EINTR) }
+
+    /// The context was terminated or shut down. The C error is `ETERM`.
+    public static var contextTerminated: ZMQError { ZMQError(rawValue: _ETERM) }
+
+    /// The operation cannot be performed in the socket's current state, such as a REQ socket
+    /// sending twice without receiving a reply. The C error is `EFSM`.
+    public static var invalidState: ZMQError { ZMQError(rawValue: _EFSM) }
+
+    /// An argument is invalid: a malformed endpoint, an unknown option, a bad option value.
+    /// The C error is `EINVAL`.
+    public static var invalidArgument: ZMQError { ZMQError(rawValue: _EINVAL) }
+
+    /// The endpoint's transport is not supported (a typo such as `tcpp://`, or a transport
+    /// libzmq was built without). The C error is `EPROTONOSUPPORT`.
+    public static var protocolNotSupported: ZMQError { ZMQError(rawValue: _EPROTONOSUPPORT) }
+
+    /// The address is already in use. The C error is `EADDRINUSE`.
+    public static var addressInUse: ZMQError { ZMQError(rawValue: _EADDRINUSE) }
+
+    /// The requested address is not local. The C error is `EADDRNOTAVAIL`.
+    public static var addressNotAvailable: ZMQError { ZMQError(rawValue: _EADDRNOTAVAIL) }
+
+    /// The message cannot be routed: the peer is unknown or unreachable (ROUTER with
+    /// mandatory routing). The C error is `EHOSTUNREACH`.
+    public static var hostUnreachable: ZMQError { ZMQError(rawValue: _EHOSTUNREACH) }
+
+    /// The handle does not refer to a valid socket. The C error is `ENOTSOCK`.
+    public static var notSocket: ZMQError { ZMQError(rawValue: _ENOTSOCK) }
+
+    /// The context's maximum number of sockets or I/O threads is reached.
+    /// The C error is `EMTHREAD`.
+    public static var tooManyThreads: ZMQError { ZMQError(rawValue: _EMTHREAD) }
+
+    /// The message is too large. The C error is `EMSGSIZE`.
+    public static var messageTooLarge: ZMQError { ZMQError(rawValue: _EMSGSIZE) }
+
+    /// The transport protocol is not compatible with the socket type (for example `pgm://`
+    /// on a REQ socket). The C error is `ENOCOMPATPROTO`.
+    public static var incompatibleProtocol: ZMQError { ZMQError(rawValue: _ENOCOMPATPROTO) }
+
+    /// The operation is not supported by this socket type or build. The C error is `ENOTSUP`.
+    public static var notSupported: ZMQError { ZMQError(rawValue: _ENOTSUP) }
+
+    /// The endpoint was not bound or connected, so it cannot be unbound or disconnected.
+    /// The C error is `ENOENT`.
+    public static var noSuchEndpoint: ZMQError { ZMQError(rawValue: _ENOENT) }
+
+    /// A system resource (memory, file descriptors) is exhausted. The C error is `ENOMEM`.
+    public static var outOfMemory: ZMQError { ZMQError(rawValue: _ENOMEM) }
+
+    /// The C name of the error number, such as `ETERM`, or `nil` for a code this library does
+    /// not name.
+    public var name: String? {
+        switch self {
+        case .wouldBlock: "EAGAIN"
+        case .interrupted: "EINTR"
+        case .contextTerminated: "ETERM"
+        case .invalidState: "EFSM"
+        case .invalidArgument: "EINVAL"
+        case .protocolNotSupported: "EPROTONOSUPPORT"
+        case .addressInUse: "EADDRINUSE"
+        case .addressNotAvailable: "EADDRNOTAVAIL"
+        case .hostUnreachable: "EHOSTUNREACH"
+        case .notSocket: "ENOTSOCK"
+        case .tooManyThreads: "EMTHREAD"
+        case .messageTooLarge: "EMSGSIZE"
+        case .incompatibleProtocol: "ENOCOMPATPROTO"
+        case .notSupported: "ENOTSUP"
+        case .noSuchEndpoint: "ENOENT"
+        case .outOfMemory: "ENOMEM"
+        default: nil
+        }
+    }
+
+    /// libzmq's text for the error (`zmq_strerror`), without the C name.
+    public var message: String { String(cString: zmq_strerror(rawValue)) }
+
+    /// Matches a thrown error against a `ZMQError` code in a `catch` or `switch` pattern.
+    public static func ~= (code: ZMQError, error: any Error) -> Bool {
+        (error as? ZMQError) == code
+    }
+}
+
+extension ZMQError: CustomStringConvertible {
+    /// The libzmq text followed by the C name, for example "Context was terminated (ETERM)".
+    public var description: String {
+        "\(message) (\(name ?? "errno \(rawValue)"))"
+    }
+}
+
+// C spellings that point C-minded users at the Swift names.
+extension ZMQError {
+    /// The C spelling of ``wouldBlock``.
+    @available(*, unavailable, renamed: "wouldBlock")
+    public static var EAGAIN: ZMQError { .wouldBlock }
+    /// The C spelling of ``interrupted``.
+    @available(*, unavailable, renamed: "interrupted")
+    public static var EINTR: ZMQError { .interrupted }
+    /// The C spelling of ``contextTerminated``.
+    @available(*, unavailable, renamed: "contextTerminated")
+    public static var ETERM: ZMQError { .contextTerminated }
+    /// The C spelling of ``invalidState``.
+    @available(*, unavailable, renamed: "invalidState")
+    public static var EFSM: ZMQError { .invalidState }
+    /// The C spelling of ``invalidArgument``.
+    @available(*, unavailable, renamed: "invalidArgument")
+    public static var EINVAL: ZMQError { .invalidArgument }
+    /// The C spelling of ``protocolNotSupported``.
+    @available(*, unavailable, renamed: "protocolNotSupported")
+    public static var EPROTONOSUPPORT: ZMQError { .protocolNotSupported }
+    /// The C spelling of ``addressInUse``.
+    @available(*, unavailable, renamed: "addressInUse")
+    public static var EADDRINUSE: ZMQError { .addressInUse }
+    /// The C spelling of ``hostUnreachable``.
+    @available(*, unavailable, renamed: "hostUnreachable")
+    public static var EHOSTUNREACH: ZMQError { .hostUnreachable }
+    /// The C spelling of ``notSocket``.
+    @available(*, unavailable, renamed: "notSocket")
+    public static var ENOTSOCK: ZMQError { .notSocket }
+    /// The C spelling of ``tooManyThreads``.
+    @available(*, unavailable, renamed: "tooManyThreads")
+    public static var EMTHREAD: ZMQError { .tooManyThreads }
+    /// The C spelling of ``messageTooLarge``.
+    @available(*, unavailable, renamed: "messageTooLarge")
+    public static var EMSGSIZE: ZMQError { .messageTooLarge }
+    /// The C spelling of ``incompatibleProtocol``.
+    @available(*, unavailable, renamed: "incompatibleProtocol")
+    public static var ENOCOMPATPROTO: ZMQError { .incompatibleProtocol }
+}
