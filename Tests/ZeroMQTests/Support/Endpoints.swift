@@ -1,0 +1,72 @@
+import Synchronization
+import Testing
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The transports every socket test runs on.
+enum Transport: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case inproc, ipc, tcp
+
+    var testDescription: String { rawValue }
+
+    /// A fresh endpoint to bind to: a unique `inproc://` name, a unique socket file in this
+    /// process's temporary folder, or an ephemeral loopback TCP port (read the real endpoint
+    /// back with `lastEndpoint`, so parallel tests never collide).
+    func bindEndpoint() -> String {
+        switch self {
+        case .inproc: "inproc://test-\(TestEnvironment.uniqueNumber())"
+        case .ipc: "ipc://\(TestEnvironment.temporaryFolder)/\(TestEnvironment.uniqueNumber()).ipc"
+        case .tcp: "tcp://127.0.0.1:*"
+        }
+    }
+}
+
+enum TestEnvironment {
+    private static let counter = Atomic<Int>(0)
+
+    static func uniqueNumber() -> Int {
+        counter.add(1, ordering: .relaxed).newValue
+    }
+
+    /// A temporary folder for ipc:// socket files, made once per test process.
+    static let temporaryFolder: String = {
+        var template = Array("/tmp/zmq-swift-tests-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress) }
+        precondition(made != nil, "cannot create a temporary folder for ipc:// tests")
+        return String(cString: template)
+    }()
+}
+
+/// The longest any test receive waits; every test socket gets it, so nothing can hang.
+let testTimeout: Duration = .seconds(5)
+
+/// Creates a socket whose sends and receives time out after `testTimeout` and whose close
+/// does not linger.
+func makeSocket<Kind: SocketKind>(
+    _ kind: Kind.Type,
+    context: Context
+) throws(ZMQError) -> Socket<Kind> {
+    let socket = try Socket<Kind>(context: context)
+    try socket.setOption(.receiveTimeout, testTimeout)
+    try socket.setOption(.sendTimeout, testTimeout)
+    try socket.setOption(.linger, .zero)
+    return socket
+}
+
+/// Binds `server` on a fresh endpoint of `transport` and connects `client` to it.
+///
+/// - Returns: The endpoint as bound (with a TCP port resolved).
+@discardableResult
+func connect<Server: SocketKind, Client: SocketKind>(
+    _ client: borrowing Socket<Client>,
+    to server: borrowing Socket<Server>,
+    over transport: Transport
+) throws -> String {
+    try server.bind(to: transport.bindEndpoint())
+    let endpoint = try #require(server.lastEndpoint)
+    try client.connect(to: endpoint)
+    return endpoint
+}
