@@ -8,6 +8,7 @@ public struct SendFlags: OptionSet, Hashable, Sendable {
     public let rawValue: CInt
 
     /// Creates flags from libzmq's flag bits.
+    @inlinable
     public init(rawValue: CInt) { self.rawValue = rawValue }
 
     /// Return at once instead of waiting when the message can't be queued; the send then
@@ -26,6 +27,7 @@ public struct ReceiveFlags: OptionSet, Hashable, Sendable {
     public let rawValue: CInt
 
     /// Creates flags from libzmq's flag bits.
+    @inlinable
     public init(rawValue: CInt) { self.rawValue = rawValue }
 
     /// Return at once instead of waiting when no message is ready; the receive then reports

@@ -1,4 +1,9 @@
-internal import CZeroMQ
+// This file imports CZeroMQ publicly: the hot paths below are `@inlinable`, so that a
+// client's send/receive loop compiles down to the libzmq calls themselves, and an inlinable
+// body can only call C through a public import (the trade-off swift-system's Stat.swift
+// documents). No C type appears in a public signature; see Benchmarks/RESULTS.md for the
+// instruction counts that justify it.
+public import CZeroMQ
 
 /// A ZeroMQ message frame that owns a libzmq `zmq_msg_t`.
 ///
@@ -18,11 +23,13 @@ internal import CZeroMQ
 ///
 /// A message may move to another thread; libzmq reference-counts shared payloads atomically.
 public struct Message: ~Copyable, @unchecked Sendable {
+    @usableFromInline
     internal var raw: zmq_msg_t
 
     /// Creates an empty message, ready to receive into.
     ///
     /// The corresponding C function is `zmq_msg_init`.
+    @inlinable
     public init() {
         raw = zmq_msg_t()
         zmq_msg_init(&raw)
@@ -36,11 +43,47 @@ public struct Message: ~Copyable, @unchecked Sendable {
     ///   ``ZMQError/invalidArgument`` for a negative size.
     ///
     /// The corresponding C function is `zmq_msg_init_size`.
+    @inlinable @inline(__always)
     public init(count: Int) throws(ZMQError) {
-        guard count >= 0 else { throw .invalidArgument }
-        var raw = zmq_msg_t()
-        _ = try valueOrError(retryOnInterrupt: false) { zmq_msg_init_size(&raw, count) }
-        self.raw = raw
+        // Initialize in place: the struct is the caller's zmq_msg_t, as in C.
+        raw = zmq_msg_t()
+        guard count >= 0 else {
+            zmq_msg_init(&raw)
+            throw .invalidArgument
+        }
+        if zmq_msg_init_size(&raw, count) != 0 {
+            let error = ZMQError(rawValue: zmq_errno())
+            // A failed init leaves the struct unusable; make it a valid empty message for
+            // `deinit`.
+            zmq_msg_init(&raw)
+            throw error
+        }
+    }
+
+    /// Replaces the payload with a new, uninitialized one of the given size, in place.
+    ///
+    /// This is the allocation-free way to send a fresh payload from one reused message in a
+    /// loop (a sent message is left empty): the `zmq_msg_t` is rebuilt where it lies, so
+    /// nothing is copied. Fill the payload with ``withUnsafeMutableBytes(_:)``.
+    ///
+    /// - Parameter count: The new payload size in bytes.
+    /// - Throws: ``ZMQError/outOfMemory`` if the payload cannot be allocated,
+    ///   ``ZMQError/invalidArgument`` for a negative size; the message is then empty.
+    ///
+    /// The corresponding C functions are `zmq_msg_close` and `zmq_msg_init_size` (cppzmq's
+    /// `message_t::rebuild`).
+    @inlinable @inline(__always)
+    public mutating func rebuild(count: Int) throws(ZMQError) {
+        zmq_msg_close(&raw)
+        guard count >= 0 else {
+            zmq_msg_init(&raw)
+            throw .invalidArgument
+        }
+        if zmq_msg_init_size(&raw, count) != 0 {
+            let error = ZMQError(rawValue: zmq_errno())
+            zmq_msg_init(&raw)
+            throw error
+        }
     }
 
     /// Creates a message holding a copy of the given bytes.
@@ -84,30 +127,36 @@ public struct Message: ~Copyable, @unchecked Sendable {
     }
 
     /// Wraps an existing `zmq_msg_t`, taking over its ownership.
+    @usableFromInline
     internal init(raw: zmq_msg_t) {
         self.raw = raw
     }
 
+    @inlinable
     deinit {
-        var raw = raw
-        zmq_msg_close(&raw)
+        // Close the zmq_msg_t where it lies: borrowing the noncopyable `self` instead of
+        // copying its 64 bytes out first. Nothing reads `self` after this.
+        _ = withUnsafePointer(to: self) { zmq_msg_close(UnsafeMutablePointer(mutating: $0.rawMessage)) }
     }
 
     /// The payload size in bytes.
     ///
     /// The corresponding C function is `zmq_msg_size`.
+    @inlinable
     public var count: Int {
-        withUnsafePointer(to: raw) { zmq_msg_size($0) }
+        withUnsafePointer(to: self) { zmq_msg_size($0.rawMessage) }
     }
 
     /// Whether the payload is empty.
+    @inlinable
     public var isEmpty: Bool { count == 0 }
 
     /// Whether more frames of the same multipart message follow this one.
     ///
     /// Valid after a receive. The corresponding C function is `zmq_msg_more`.
+    @inlinable
     public var hasMore: Bool {
-        withUnsafePointer(to: raw) { zmq_msg_more($0) != 0 }
+        withUnsafePointer(to: self) { zmq_msg_more($0.rawMessage) != 0 }
     }
 
     /// Calls a closure with a view of the payload, without copying it.
@@ -118,6 +167,7 @@ public struct Message: ~Copyable, @unchecked Sendable {
     /// - Throws: What `body` throws.
     ///
     /// The corresponding C functions are `zmq_msg_data` and `zmq_msg_size`.
+    @inlinable
     public mutating func withUnsafeBytes<Result: ~Copyable, Failure: Error>(
         _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
     ) throws(Failure) -> Result {
@@ -133,6 +183,7 @@ public struct Message: ~Copyable, @unchecked Sendable {
     ///   duration of the call.
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws.
+    @inlinable
     public mutating func withUnsafeMutableBytes<Result: ~Copyable, Failure: Error>(
         _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Result
     ) throws(Failure) -> Result {
@@ -186,8 +237,8 @@ public struct Message: ~Copyable, @unchecked Sendable {
     ///
     /// The corresponding C function is `zmq_msg_gets`.
     public func metadata(_ property: String) -> String? {
-        withUnsafePointer(to: raw) { message in
-            property.withCString { zmq_msg_gets(message, $0) }.map { String(cString: $0) }
+        withUnsafePointer(to: self) { message in
+            property.withCString { zmq_msg_gets(message.rawMessage, $0) }.map { String(cString: $0) }
         }
     }
 
@@ -198,4 +249,14 @@ public struct Message: ~Copyable, @unchecked Sendable {
     /// The ZeroMQ socket type of the peer that sent this message, such as `"REQ"`.
     /// Reads the `Socket-Type` metadata property.
     public var peerSocketType: String? { metadata("Socket-Type") }
+}
+
+extension UnsafePointer where Pointee == Message {
+    /// The message's `zmq_msg_t`, in place. `raw` is a message's only stored property, so the
+    /// two share an address; reading through this pointer avoids copying the 64-byte struct
+    /// just to hand libzmq a pointer to it.
+    @inlinable @inline(__always)
+    internal var rawMessage: UnsafePointer<zmq_msg_t> {
+        UnsafeRawPointer(self).assumingMemoryBound(to: zmq_msg_t.self)
+    }
 }

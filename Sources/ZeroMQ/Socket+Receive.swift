@@ -1,4 +1,6 @@
-internal import CZeroMQ
+// This file imports CZeroMQ publicly because its hot paths are `@inlinable`; see the note at
+// the top of Message.swift.
+public import CZeroMQ
 
 /// The outcome of receiving into a fixed buffer: how much was stored, and how large the
 /// message really was.
@@ -7,6 +9,14 @@ public struct ReceivedSize: Hashable, Sendable {
     public let count: Int
     /// The full size of the message frame.
     public let messageSize: Int
+
+    /// Creates a result from the stored and full sizes.
+    @inlinable
+    public init(count: Int, messageSize: Int) {
+        self.count = count
+        self.messageSize = messageSize
+    }
+
     /// Whether the frame was larger than the buffer, so that its tail was dropped.
     public var isTruncated: Bool { messageSize > count }
 }
@@ -30,7 +40,7 @@ extension Socket where Kind: ReceivingKind {
     ///   blocked here), ``ZMQError/interrupted`` when `retryOnInterrupt` is `false`.
     ///
     /// The corresponding C function is `zmq_msg_recv`.
-    @discardableResult
+    @inlinable @discardableResult
     public func receive(
         into message: inout Message,
         _ flags: ReceiveFlags = [],
@@ -68,6 +78,7 @@ extension Socket where Kind: ReceivingKind {
     /// - Throws: The errors of ``receive(into:_:retryOnInterrupt:)``.
     ///
     /// The corresponding C function is `zmq_recv`.
+    @inlinable
     public func receive(
         into buffer: UnsafeMutableRawBufferPointer,
         _ flags: ReceiveFlags = []

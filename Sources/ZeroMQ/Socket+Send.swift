@@ -1,4 +1,6 @@
-internal import CZeroMQ
+// This file imports CZeroMQ publicly because its hot paths are `@inlinable`; see the note at
+// the top of Message.swift.
+public import CZeroMQ
 
 extension Socket where Kind: SendingKind {
     /// Sends a message frame, leaving `message` empty and ready for reuse.
@@ -20,7 +22,7 @@ extension Socket where Kind: SendingKind {
     ///   `retryOnInterrupt` is `false`.
     ///
     /// The corresponding C function is `zmq_msg_send`.
-    @discardableResult
+    @inlinable @discardableResult
     public func send(
         _ message: inout Message,
         _ flags: SendFlags = [],
@@ -41,7 +43,7 @@ extension Socket where Kind: SendingKind {
     /// - Throws: The errors of ``send(_:_:retryOnInterrupt:)-(Message,_,_)``.
     ///
     /// The corresponding C function is `zmq_msg_send`.
-    @discardableResult
+    @inlinable @discardableResult
     public func send(_ message: consuming Message, _ flags: SendFlags = []) throws(ZMQError) -> Bool {
         var message = message
         return try send(&message, flags)
@@ -57,7 +59,7 @@ extension Socket where Kind: SendingKind {
     /// - Throws: The errors of ``send(_:_:retryOnInterrupt:)-(Message,_,_)``.
     ///
     /// The corresponding C function is `zmq_send`.
-    @discardableResult
+    @inlinable @discardableResult
     public func send(_ bytes: UnsafeRawBufferPointer, _ flags: SendFlags = []) throws(ZMQError) -> Bool {
         try valueOrWouldBlock { zmq_send(handle, bytes.baseAddress, bytes.count, flags.rawValue) } != nil
     }

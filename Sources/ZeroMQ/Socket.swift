@@ -20,6 +20,7 @@ internal import CZeroMQ
 /// A socket is not thread safe; it has one owner at a time. Create it on the thread or task
 /// that uses it, and pass the ``Context`` around instead.
 public struct Socket<Kind: SocketKind>: ~Copyable {
+    @usableFromInline
     internal let handle: UnsafeMutableRawPointer
 
     /// The context this socket belongs to.

@@ -20,6 +20,7 @@ public struct ZMQError: Error, RawRepresentable, Hashable, Sendable {
     public let rawValue: CInt
 
     /// Creates an error from a raw error number.
+    @inlinable
     public init(rawValue: CInt) { self.rawValue = rawValue }
 
     /// The operation would block: no message is ready, the high-water mark is reached, or a

@@ -17,6 +17,7 @@ import Synchronization
 /// `valueOrError` / `valueOrWouldBlock` on that thread fail with them, one each, before the real
 /// call runs. This drives `EINTR` retry paths without real signals. Release builds compile the
 /// hook away entirely.
+@usableFromInline
 internal enum Mocking {
     private static let queued = Mutex<[UInt: [CInt]]>([:])
 
@@ -40,7 +41,7 @@ internal enum Mocking {
         queued.withLock { _ = $0.removeValue(forKey: thread) }
     }
 
-    @inline(__always)
+    @usableFromInline
     internal static func intercept(_ body: () -> CInt) -> CInt {
         let thread = currentThread
         let injected: CInt? = queued.withLock { table in
@@ -57,8 +58,9 @@ internal enum Mocking {
     }
 }
 #else
+@usableFromInline
 internal enum Mocking {
-    @inline(__always)
+    @inlinable @inline(__always)
     internal static func intercept(_ body: () -> CInt) -> CInt { body() }
 }
 #endif

@@ -1,12 +1,6 @@
-internal import CZeroMQ
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+// Imported publicly because `valueOrError` and `valueOrWouldBlock` are inlined into the
+// `@inlinable` send and receive paths; see the note at the top of Message.swift.
+public import CZeroMQ
 
 // Every read of `zmq_errno()` happens here, straight after the failing call and before any
 // other work can overwrite the thread's errno (the same rule NIO's `Posix` enum follows).
@@ -15,7 +9,7 @@ import Darwin
 ///
 /// - Returns: The call's non-negative result.
 /// - Throws: The call's error as a ``ZMQError``.
-@inline(__always)
+@inlinable @inline(__always)
 internal func valueOrError(
     retryOnInterrupt: Bool = true,
     _ body: () -> CInt
@@ -33,7 +27,7 @@ internal func valueOrError(
 ///
 /// - Returns: The call's non-negative result, or `nil` when it would block.
 /// - Throws: Any other error as a ``ZMQError``.
-@inline(__always)
+@inlinable @inline(__always)
 internal func valueOrWouldBlock(
     retryOnInterrupt: Bool = true,
     _ body: () -> CInt
