@@ -1,0 +1,50 @@
+# ZeroMQ for Swift: the two set-up commands are `make demo` and `make test`.
+#
+#   make demo    installs libzmq if needed, builds, and runs the classic demos end to end
+#   make test    installs libzmq if needed, then runs the test suite (swift test)
+#   make bench   the Swift-vs-C latency/throughput sweep (make bench-quick: under 2 minutes)
+#   make allocations  heap allocations per message on the hot paths
+
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps test-deps build demo test bench bench-quick allocations clean
+
+# libzmq's headers and library (Debian/Ubuntu: libzmq3-dev), installed with apt when
+# pkg-config can't find them.
+deps:
+	@if ! pkg-config --exists libzmq 2>/dev/null; then \
+		echo "libzmq not found: installing libzmq3-dev with apt"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libzmq3-dev pkg-config; \
+	fi
+
+# The interoperability tests talk to pyzmq, an independent ZeroMQ implementation; without it
+# they are skipped (and say so).
+test-deps: deps
+	@if command -v python3 >/dev/null && ! python3 -c 'import zmq' 2>/dev/null; then \
+		echo "installing pyzmq for the interoperability tests"; \
+		python3 -m pip install -q pyzmq || echo "pyzmq unavailable: interoperability tests will be skipped"; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+demo: build
+	bash Examples/run-demos.sh "$$($(SWIFT) build --show-bin-path)"
+
+test: test-deps
+	$(SWIFT) test
+
+bench: deps
+	bash Benchmarks/sweep.sh
+
+bench-quick: deps
+	bash Benchmarks/sweep.sh --quick
+
+allocations: deps
+	$(SWIFT) build -c release --package-path Benchmarks --product allocations
+	Benchmarks/.build/release/allocations
+
+clean:
+	rm -rf .build Benchmarks/.build Benchmarks/c/bin
