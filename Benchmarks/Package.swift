@@ -1,0 +1,33 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// The Swift side of the latency/throughput harness. Each tool takes the same arguments and
+// prints the same lines as libzmq's perf tools (and the C versions in c/), so a Swift end can
+// be paired with a C end. Build with `swift build -c release --package-path Benchmarks`.
+
+let tools = ["local_lat", "remote_lat", "local_thr", "remote_thr", "inproc_lat", "inproc_thr"]
+
+let package = Package(
+    name: "ZeroMQBenchmarks",
+    dependencies: [
+        .package(name: "ZeroMQ", path: ".."),
+    ],
+    targets: [
+        .target(
+            name: "PerfSupport",
+            dependencies: [.product(name: "ZeroMQ", package: "ZeroMQ")]
+        ),
+        // Counts malloc calls by interposing malloc/calloc/realloc/free in the executable.
+        .target(name: "CMallocCounter", linkerSettings: [.linkedLibrary("zmq")]),
+        .executableTarget(
+            name: "allocations",
+            dependencies: ["CMallocCounter", "PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]
+        ),
+    ] + tools.map { name in
+        .executableTarget(
+            name: name,
+            dependencies: ["PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]
+        )
+    },
+    swiftLanguageModes: [.v6]
+)

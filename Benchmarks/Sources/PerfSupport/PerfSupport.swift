@@ -1,0 +1,202 @@
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The parsed command line of a perf tool: `<endpoint> <message-size> <count>` (or, for the
+/// inproc tools, `<message-size> <count>`), as libzmq's perf tools take it.
+public struct PerfArguments: Sendable {
+    /// The endpoint to bind or connect to; `nil` for the inproc tools.
+    public let endpoint: String?
+    /// The payload size in bytes.
+    public let messageSize: Int
+    /// The message or roundtrip count.
+    public let count: Int
+
+    /// Parses `CommandLine.arguments`, or prints libzmq's usage line and exits 1.
+    ///
+    /// - Parameters:
+    ///   - tool: The tool's name, for the usage line.
+    ///   - countName: `message-count` or `roundtrip-count`.
+    ///   - hasEndpoint: Whether the first argument is an endpoint.
+    public static func parse(tool: String, countName: String, hasEndpoint: Bool) -> PerfArguments {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let usage = hasEndpoint
+            ? "usage: \(tool) <\(tool.hasPrefix("local") ? "bind-to" : "connect-to")> <message-size> <\(countName)>"
+            : "usage: \(tool) <message-size> <\(countName)>"
+        guard arguments.count == (hasEndpoint ? 3 : 2) else { fail(usage) }
+        let endpoint = hasEndpoint ? arguments.removeFirst() : nil
+        guard let size = Int(arguments[0]), size >= 0, let count = Int(arguments[1]), count > 0 else {
+            fail(usage)
+        }
+        return PerfArguments(endpoint: endpoint, messageSize: size, count: count)
+    }
+}
+
+/// Prints a message to standard error and exits with status 1.
+public func fail(_ message: String) -> Never {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+/// Runs a tool's body, turning a ZeroMQ error into `error: <description>` on standard error and
+/// exit status 1.
+public func runTool(_ body: () throws(ZMQError) -> Void) {
+    do {
+        try body()
+    } catch {
+        fail("error: \(error)")
+    }
+}
+
+/// Microseconds on a monotonic clock, as libzmq's `zmq_stopwatch_start` measures.
+public func monotonicMicroseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec) / 1000
+}
+
+/// Prints libzmq's `local_thr` result lines.
+public func printThroughput(messageSize: Int, messageCount: Int, elapsedMicroseconds: UInt64) {
+    let elapsed = max(elapsedMicroseconds, 1)
+    let throughput = UInt64((Double(messageCount) / Double(elapsed)) * 1_000_000)
+    let megabits = Double(throughput) * Double(messageSize) * 8 / 1_000_000
+    print("message size: \(messageSize) [B]")
+    print("message count: \(messageCount)")
+    print("mean throughput: \(throughput) [msg/s]")
+    print("mean throughput: \(formatted(megabits)) [Mb/s]")
+}
+
+/// Prints libzmq's `remote_lat` result lines; latency is elapsed / (2 × roundtrips).
+public func printLatency(messageSize: Int, roundtripCount: Int, elapsedMicroseconds: UInt64) {
+    let latency = Double(elapsedMicroseconds) / Double(roundtripCount * 2)
+    print("message size: \(messageSize) [B]")
+    print("roundtrip count: \(roundtripCount)")
+    print("average latency: \(formatted(latency)) [us]")
+}
+
+/// A number with three decimals, as C's `%.3f` prints it.
+private func formatted(_ value: Double) -> String {
+    var buffer = [CChar](repeating: 0, count: 64)
+    let length = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.3f", $0) }
+    return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Keeps a sending socket open until its peer has disconnected, with a cap.
+///
+/// Over ipc:// a sender that closes right after its last send can lose the tail of the stream
+/// (libzmq issue 4660) even with linger, so the throughput senders wait for the receiver to
+/// hang up first, as a socket monitor reports it.
+public struct DisconnectWatch: ~Copyable {
+    private let monitor: PairSocket
+
+    /// Starts watching `socket` for disconnections. Call before connecting it.
+    public init<Kind>(_ socket: borrowing Socket<Kind>, name: String) throws(ZMQError) {
+        let endpoint = "inproc://perf-monitor-\(name)"
+        try socket.startMonitor(on: endpoint, events: .disconnected)
+        let monitor = try PairSocket(context: socket.context)
+        try monitor.connect(to: endpoint)
+        self.monitor = monitor
+    }
+
+    /// Waits until the peer disconnects, or `cap` passes.
+    ///
+    /// - Returns: Whether the peer disconnected within the cap.
+    public func waitForDisconnect(cap: Duration = .seconds(10)) throws(ZMQError) -> Bool {
+        try monitor.setOption(.receiveTimeout, cap)
+        return try monitor.receiveMonitorEvent() != nil
+    }
+}
+
+// MARK: - The measured loops, written as a user of the library would write them.
+
+/// Exits when a received frame is not the expected size, as libzmq's tools do.
+@inline(__always)
+private func checkSize(_ message: borrowing Message, _ size: Int) {
+    let count = message.count
+    if count != size {
+        fail("message of incorrect size received: \(count) [B], expected \(size) [B]")
+    }
+}
+
+/// The REP side of a latency test: receives and echoes back `count` messages in one reused
+/// message.
+public func echoLoop(_ socket: borrowing ReplySocket, size: Int, count: Int) throws(ZMQError) {
+    var message = Message()
+    for _ in 0..<count {
+        try socket.receive(into: &message)
+        checkSize(message, size)
+        try socket.send(&message)
+    }
+}
+
+/// The REQ side of a latency test: times `count` round trips of one reused message and prints
+/// the report.
+public func pingLoop(_ socket: borrowing RequestSocket, size: Int, count: Int) throws(ZMQError) {
+    var message = try Message(count: size)
+    let start = monotonicMicroseconds()
+    for _ in 0..<count {
+        try socket.send(&message)
+        try socket.receive(into: &message)
+        checkSize(message, size)
+    }
+    let elapsed = monotonicMicroseconds() - start
+    printLatency(messageSize: size, roundtripCount: count, elapsedMicroseconds: elapsed)
+}
+
+/// The sending side of a throughput test: a fresh payload per send, as libzmq's tool does,
+/// built in place in one reused message.
+public func sendLoop(_ socket: borrowing PushSocket, size: Int, count: Int) throws(ZMQError) {
+    var message = Message()
+    for _ in 0..<count {
+        try message.rebuild(count: size)
+        try socket.send(&message)
+    }
+}
+
+/// The receiving side of a throughput test: the clock starts once the first message is in.
+/// Prints the report.
+public func receiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) throws(ZMQError) {
+    var message = Message()
+    try socket.receive(into: &message)
+    checkSize(message, size)
+    let start = monotonicMicroseconds()
+    for _ in 1..<count {
+        try socket.receive(into: &message)
+        checkSize(message, size)
+    }
+    let elapsed = monotonicMicroseconds() - start
+    printThroughput(messageSize: size, messageCount: count, elapsedMicroseconds: elapsed)
+}
+
+// MARK: - Threads
+
+/// A started thread, to join with ``joinThread(_:)``.
+public struct PerfThread: @unchecked Sendable {
+    fileprivate let handle: pthread_t
+}
+
+/// Starts `body` on a new thread (the inproc tools' second end).
+public func startThread(_ body: @escaping @Sendable () -> Void) -> PerfThread {
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let result = pthread_create(&thread, nil, { argument in
+        Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
+        return nil
+    }, box)
+    if result != 0 { fail("error in pthread_create: \(result)") }
+    return PerfThread(handle: thread)
+}
+
+/// Waits for a thread started with ``startThread(_:)`` to finish.
+public func joinThread(_ thread: PerfThread) {
+    pthread_join(thread.handle, nil)
+}
