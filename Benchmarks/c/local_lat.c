@@ -1,0 +1,30 @@
+/* local_lat: REP side of the latency test; echoes every message back. */
+#include "perf.h"
+
+#define SYNOPSIS "local_lat <bind-to> <message-size> <roundtrip-count>"
+
+int main(int argc, char *argv[])
+{
+    if (argc != 4)
+        usage(SYNOPSIS);
+    const char *bind_to = argv[1];
+    int size = parse_int(argv[2], 0, SYNOPSIS);
+    int count = parse_int(argv[3], 1, SYNOPSIS);
+
+    void *ctx = zmq_ctx_new();
+    if (!ctx)
+        die("zmq_ctx_new");
+    void *sock = zmq_socket(ctx, ZMQ_REP);
+    if (!sock)
+        die("zmq_socket");
+    if (zmq_bind(sock, bind_to) != 0)
+        die("zmq_bind");
+
+    echo_loop(sock, size, count);
+
+    if (zmq_close(sock) != 0)
+        die("zmq_close");
+    if (zmq_ctx_term(ctx) != 0)
+        die("zmq_ctx_term");
+    return 0;
+}
