@@ -47,6 +47,8 @@ public final class Device: Sendable {
     public let frontendEndpoint: String
     /// The backend endpoint as bound, with wildcards resolved.
     public let backendEndpoint: String
+    /// The capture endpoint as bound, with wildcards resolved; `nil` without capture.
+    public let captureEndpoint: String?
 
     /// The caller side of the proxy's control pair; guarded, because any thread may steer.
     private let controller: Mutex<ControllerHandle?>
@@ -111,6 +113,7 @@ public final class Device: Sendable {
         }
         frontendEndpoint = lastEndpoint(sockets.0)
         backendEndpoint = lastEndpoint(sockets.1)
+        captureEndpoint = sockets.2.map(lastEndpoint)
         controller = Mutex(ControllerHandle(socket: sockets.4))
 
         let proxySockets = ProxySockets(

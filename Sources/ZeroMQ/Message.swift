@@ -168,11 +168,16 @@ public struct Message: ~Copyable, @unchecked Sendable {
     ///
     /// The corresponding C functions are `zmq_msg_data` and `zmq_msg_size`.
     @inlinable
-    public mutating func withUnsafeBytes<Result: ~Copyable, Failure: Error>(
+    public func withUnsafeBytes<Result: ~Copyable, Failure: Error>(
         _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        let count = zmq_msg_size(&raw)
-        return try body(UnsafeRawBufferPointer(start: zmq_msg_data(&raw), count: count))
+        // zmq_msg_data only reads the struct, though its C signature is not const. Should the
+        // compiler borrow `self` through a temporary, a small payload's bytes are in that
+        // temporary, which lives until the closure returns.
+        try withUnsafePointer(to: self) { (message) throws(Failure) -> Result in
+            let raw = UnsafeMutablePointer(mutating: message.rawMessage)
+            return try body(UnsafeRawBufferPointer(start: zmq_msg_data(raw), count: zmq_msg_size(raw)))
+        }
     }
 
     /// Calls a closure with a mutable view of the payload, to fill it in place.
@@ -193,12 +198,12 @@ public struct Message: ~Copyable, @unchecked Sendable {
 
     /// A copy of the payload as an array of bytes.
     public var bytes: [UInt8] {
-        mutating get { withUnsafeBytes { Array($0) } }
+        withUnsafeBytes { Array($0) }
     }
 
     /// The payload decoded as UTF-8; invalid sequences become U+FFFD.
     public var string: String {
-        mutating get { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+        withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Replaces the payload with another message's, which becomes empty.
@@ -232,7 +237,7 @@ public struct Message: ~Copyable, @unchecked Sendable {
     /// Standard properties are `"Socket-Type"`, `"Routing-Id"`, `"User-Id"` and
     /// `"Peer-Address"`; a ZAP handler may add others. Only received messages carry metadata.
     ///
-    /// - Parameter property: The property's name (case-insensitive).
+    /// - Parameter property: The property's name, spelled exactly (names are case-sensitive).
     /// - Returns: The value, or `nil` if the message has no such property.
     ///
     /// The corresponding C function is `zmq_msg_gets`.

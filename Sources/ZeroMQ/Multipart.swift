@@ -169,8 +169,10 @@ public struct Multipart: ~Copyable, @unchecked Sendable {
                     return false
                 }
             } catch {
-                // The frames sent so far are discarded by libzmq with the unfinished message.
-                truncate(to: 0)
+                // A first frame that was refused is intact and still ours, like a single
+                // message. Past it, libzmq discards the unfinished message, and the frames
+                // already sent are gone, so nothing half-sent is left here either.
+                if index > 0 { truncate(to: 0) }
                 throw error
             }
         }
@@ -195,6 +197,8 @@ public struct Multipart: ~Copyable, @unchecked Sendable {
             let frameFlags = received == 0 ? flags : flags & ~ZMQ_DONTWAIT
             do {
                 guard try valueOrWouldBlock({ zmq_msg_recv(frame, socket, frameFlags) }) != nil else {
+                    // libzmq has already emptied the first frame: leave no stale frames behind.
+                    truncate(to: 0)
                     return false
                 }
             } catch {

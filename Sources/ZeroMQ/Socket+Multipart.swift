@@ -3,8 +3,9 @@ internal import CZeroMQ
 extension Socket where Kind: SendingKind {
     /// Sends a multipart message atomically, leaving `parts` empty and ready for reuse.
     ///
-    /// The peer receives all frames or none. When the first frame would block, nothing is sent
-    /// and `parts` is left intact.
+    /// The peer receives all frames or none. When the first frame would block or is refused
+    /// (for example ``ZMQError/invalidState`` on a REQ socket awaiting its reply), nothing is
+    /// sent and `parts` is left intact.
     ///
     /// - Parameters:
     ///   - parts: The frames to send, at least one.
@@ -61,8 +62,9 @@ extension Socket where Kind: ReceivingKind {
     /// - Parameters:
     ///   - parts: Where to put the frames.
     ///   - flags: ``ReceiveFlags/dontWait`` to return at once when nothing is ready.
-    /// - Returns: `true` when a message was received; `false` when none was ready.
-    /// - Throws: The errors of ``receive(into:_:retryOnInterrupt:)``.
+    /// - Returns: `true` when a message was received; `false` when none was ready, and
+    ///   `parts` is then empty.
+    /// - Throws: The errors of ``receive(into:_:retryOnInterrupt:)``; `parts` is then empty.
     ///
     /// The corresponding C function is `zmq_msg_recv`, once per frame.
     @discardableResult

@@ -96,7 +96,7 @@ extension Socket where Kind: ReceivingKind {
     /// - Returns: The payload, or `nil` when no frame was ready.
     /// - Throws: The errors of ``receive(into:_:retryOnInterrupt:)``.
     public func receiveBytes(_ flags: ReceiveFlags = []) throws(ZMQError) -> [UInt8]? {
-        guard var message = try receive(flags) else { return nil }
+        guard let message = try receive(flags) else { return nil }
         return message.bytes
     }
 
@@ -107,7 +107,7 @@ extension Socket where Kind: ReceivingKind {
     /// - Returns: The payload, or `nil` when no frame was ready.
     /// - Throws: The errors of ``receive(into:_:retryOnInterrupt:)``.
     public func receiveString(_ flags: ReceiveFlags = []) throws(ZMQError) -> String? {
-        guard var message = try receive(flags) else { return nil }
+        guard let message = try receive(flags) else { return nil }
         return message.string
     }
 

@@ -31,7 +31,7 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
     /// - Parameter context: The context to create it in; the process-wide ``Context/shared``
     ///   context by default.
     /// - Throws: ``ZMQError/contextTerminated`` if the context is shut down,
-    ///   ``ZMQError/tooManyThreads`` if it holds ``ContextOption/maxSockets`` sockets already.
+    ///   ``ZMQError/tooManyOpenFiles`` if it holds ``ContextOption/maxSockets`` sockets already.
     ///
     /// The corresponding C function is `zmq_socket`.
     public init(context: Context = .shared) throws(ZMQError) {

@@ -131,7 +131,9 @@ extension SocketOption where Value == Bool {
     /// subscribers that do not match. The C option is `ZMQ_INVERT_MATCHING`.
     public static var invertMatching: Self { Self(rawValue: ZMQ_INVERT_MATCHING) }
 
-    /// Act as a PLAIN authentication server. The C option is `ZMQ_PLAIN_SERVER`.
+    /// Act as a PLAIN authentication server. libzmq 4.3 refuses every PLAIN client unless a
+    /// ZAP handler is bound at `inproc://zeromq.zap.01` in the same context to check the
+    /// credentials. The C option is `ZMQ_PLAIN_SERVER`.
     public static var plainServer: Self { Self(rawValue: ZMQ_PLAIN_SERVER) }
 
     /// Act as a CURVE server; set ``curveSecretKey`` as well. The C option is

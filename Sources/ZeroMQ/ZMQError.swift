@@ -59,9 +59,13 @@ public struct ZMQError: Error, RawRepresentable, Hashable, Sendable {
     /// The handle does not refer to a valid socket. The C error is `ENOTSOCK`.
     public static var notSocket: ZMQError { ZMQError(rawValue: _ENOTSOCK) }
 
-    /// The context's maximum number of sockets or I/O threads is reached.
-    /// The C error is `EMTHREAD`.
+    /// No I/O thread is available for a connection (for example a `tcp://` bind in a
+    /// context made with no I/O threads). The C error is `EMTHREAD`.
     public static var tooManyThreads: ZMQError { ZMQError(rawValue: _EMTHREAD) }
+
+    /// The context already holds ``ContextOption/maxSockets`` sockets, or the process is out
+    /// of file descriptors. The C error is `EMFILE`.
+    public static var tooManyOpenFiles: ZMQError { ZMQError(rawValue: _EMFILE) }
 
     /// The message is too large. The C error is `EMSGSIZE`.
     public static var messageTooLarge: ZMQError { ZMQError(rawValue: _EMSGSIZE) }
@@ -95,6 +99,7 @@ public struct ZMQError: Error, RawRepresentable, Hashable, Sendable {
         case .hostUnreachable: "EHOSTUNREACH"
         case .notSocket: "ENOTSOCK"
         case .tooManyThreads: "EMTHREAD"
+        case .tooManyOpenFiles: "EMFILE"
         case .messageTooLarge: "EMSGSIZE"
         case .incompatibleProtocol: "ENOCOMPATPROTO"
         case .notSupported: "ENOTSUP"
@@ -152,6 +157,9 @@ extension ZMQError {
     /// The C spelling of ``tooManyThreads``.
     @available(*, unavailable, renamed: "tooManyThreads")
     public static var EMTHREAD: ZMQError { .tooManyThreads }
+    /// The C spelling of ``tooManyOpenFiles``.
+    @available(*, unavailable, renamed: "tooManyOpenFiles")
+    public static var EMFILE: ZMQError { .tooManyOpenFiles }
     /// The C spelling of ``messageTooLarge``.
     @available(*, unavailable, renamed: "messageTooLarge")
     public static var EMSGSIZE: ZMQError { .messageTooLarge }

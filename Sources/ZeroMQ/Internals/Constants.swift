@@ -22,6 +22,7 @@ internal var _EMSGSIZE: CInt { EMSGSIZE }
 internal var _ENOTSUP: CInt { ENOTSUP }
 internal var _ENOENT: CInt { ENOENT }
 internal var _ENOMEM: CInt { ENOMEM }
+internal var _EMFILE: CInt { EMFILE }
 internal var _ETERM: CInt { czmq_eterm() }
 internal var _EFSM: CInt { czmq_efsm() }
 internal var _EMTHREAD: CInt { czmq_emthread() }
