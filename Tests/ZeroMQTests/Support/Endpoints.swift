@@ -34,9 +34,9 @@ enum TestEnvironment {
     /// A temporary folder for ipc:// socket files, made once per test process.
     static let temporaryFolder: String = {
         var template = Array("/tmp/zmq-swift-tests-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress) }
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "cannot create a temporary folder for ipc:// tests")
-        return String(cString: template)
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
 }
 
@@ -66,7 +66,9 @@ func connect<Server: SocketKind, Client: SocketKind>(
     over transport: Transport
 ) throws -> String {
     try server.bind(to: transport.bindEndpoint())
-    let endpoint = try #require(server.lastEndpoint)
+    // #require can't borrow a noncopyable socket; read the property into a local first.
+    let lastEndpoint = server.lastEndpoint
+    let endpoint = try #require(lastEndpoint)
     try client.connect(to: endpoint)
     return endpoint
 }
