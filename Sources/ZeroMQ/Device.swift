@@ -89,7 +89,7 @@ public final class Device: Sendable {
             opened.append(socket)
             var linger = CInt(clamping: context.defaultLinger?.wholeMilliseconds ?? -1)
             zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<CInt>.size)
-            _ = try valueOrError { endpoint.withCString { zmq_bind(socket, $0) } }
+            _ = try withEndpoint(endpoint) { zmq_bind(socket, $0) }
             return socket
         }
         func lastEndpoint(_ socket: UnsafeMutableRawPointer) -> String {

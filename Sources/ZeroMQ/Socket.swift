@@ -80,7 +80,7 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
     ///
     /// The corresponding C function is `zmq_bind`.
     public func bind(to endpoint: String) throws(ZMQError) {
-        _ = try valueOrError { endpoint.withCString { zmq_bind(handle, $0) } }
+        _ = try withEndpoint(endpoint) { zmq_bind(handle, $0) }
     }
 
     /// Connects to an endpoint.
@@ -95,7 +95,7 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
     ///
     /// The corresponding C function is `zmq_connect`.
     public func connect(to endpoint: String) throws(ZMQError) {
-        _ = try valueOrError { endpoint.withCString { zmq_connect(handle, $0) } }
+        _ = try withEndpoint(endpoint) { zmq_connect(handle, $0) }
     }
 
     /// Stops accepting connections on an endpoint bound earlier.
@@ -107,7 +107,7 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
     ///
     /// The corresponding C function is `zmq_unbind`.
     public func unbind(from endpoint: String) throws(ZMQError) {
-        _ = try valueOrError { endpoint.withCString { zmq_unbind(handle, $0) } }
+        _ = try withEndpoint(endpoint) { zmq_unbind(handle, $0) }
     }
 
     /// Disconnects from an endpoint connected earlier.
@@ -118,7 +118,7 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
     ///
     /// The corresponding C function is `zmq_disconnect`.
     public func disconnect(from endpoint: String) throws(ZMQError) {
-        _ = try valueOrError { endpoint.withCString { zmq_disconnect(handle, $0) } }
+        _ = try withEndpoint(endpoint) { zmq_disconnect(handle, $0) }
     }
 
     /// The endpoint this socket last bound or connected to, with wildcards resolved (so
@@ -129,6 +129,18 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
         guard let endpoint = try? property(.lastEndpoint), !endpoint.isEmpty else { return nil }
         return endpoint
     }
+}
+
+/// Calls a libzmq endpoint function with the endpoint as a C string.
+///
+/// An endpoint with a NUL byte would reach libzmq cut short, as another endpoint, so it is
+/// refused with ``ZMQError/invalidArgument`` instead.
+internal func withEndpoint(
+    _ endpoint: String,
+    _ body: (UnsafePointer<CChar>) -> CInt
+) throws(ZMQError) -> CInt {
+    guard !endpoint.utf8.contains(0) else { throw .invalidArgument }
+    return try valueOrError { endpoint.withCString(body) }
 }
 
 extension Duration {
