@@ -5,8 +5,11 @@ import Synchronization
 ///
 /// Create one context per process (or use ``shared``) and pass it to every thread or task that
 /// makes sockets. Each socket keeps its context alive, so releasing your last reference to a
-/// context while sockets are still open never blocks: libzmq's `zmq_ctx_term` runs only when the
-/// last socket has closed.
+/// context while sockets are still open never blocks on them: libzmq's `zmq_ctx_term` runs only
+/// when the last socket has closed. It does wait for that socket's linger period if messages
+/// are still queued, on the thread that drops the last socket; with a `nil` linger that can be
+/// for ever, so keep a finite linger (the default) or call ``terminate()`` on a thread of your
+/// own.
 ///
 /// To stop blocked work, call ``shutdown()`` from any thread: every blocking call on the
 /// context's sockets, in every thread, then fails promptly with ``ZMQError/contextTerminated``,
@@ -26,6 +29,9 @@ public final class Context: Sendable {
 
     nonisolated(unsafe) internal let handle: UnsafeMutableRawPointer
     private let state = Mutex(State.running)
+    /// Completed once `zmq_ctx_term` has returned, for callers of `terminate()` that lost the
+    /// race to run it.
+    private let terminated = Completion<Bool>()
 
     /// The linger period given to every new socket of this context; `nil` means wait for ever.
     ///
@@ -117,9 +123,14 @@ public final class Context: Sendable {
             zmq_ctx_shutdown(handle)
             return true
         }
-        guard mustTerminate else { return }
+        guard mustTerminate else {
+            // Another thread is terminating (or has terminated) the context: wait for it.
+            _ = terminated.wait()
+            return
+        }
         Self.terminate(handle)
         state.withLock { $0 = .terminated }
+        terminated.complete(true)
     }
 
     /// Whether ``shutdown()`` or ``terminate()`` has been called.
@@ -151,8 +162,7 @@ public final class Context: Sendable {
     ///
     /// The corresponding C function is `zmq_ctx_get`.
     public func option<Value>(_ option: ContextOption<Value>) throws(ZMQError) -> Value {
-        let raw = try valueOrError { zmq_ctx_get(handle, option.rawValue) }
-        return Value(_contextValue: raw)
+        Value(_contextValue: try whileNotTerminated { zmq_ctx_get(handle, option.rawValue) })
     }
 
     /// Reads a read-only context property.
@@ -163,8 +173,7 @@ public final class Context: Sendable {
     ///
     /// The corresponding C function is `zmq_ctx_get`.
     public func property<Value>(_ property: ContextProperty<Value>) throws(ZMQError) -> Value {
-        let raw = try valueOrError { zmq_ctx_get(handle, property.rawValue) }
-        return Value(_contextValue: raw)
+        Value(_contextValue: try whileNotTerminated { zmq_ctx_get(handle, property.rawValue) })
     }
 
     /// Sets a context option.
@@ -179,7 +188,17 @@ public final class Context: Sendable {
     /// The corresponding C function is `zmq_ctx_set`.
     public func setOption<Value>(_ option: ContextOption<Value>, _ value: Value) throws(ZMQError) {
         guard let raw = value._contextValue else { throw .invalidArgument }
-        _ = try valueOrError { zmq_ctx_set(handle, option.rawValue, raw) }
+        _ = try whileNotTerminated { zmq_ctx_set(handle, option.rawValue, raw) }
+    }
+
+    /// Runs a libzmq call on the context handle unless the context is being or has been
+    /// terminated (`zmq_ctx_term` frees the handle as it returns).
+    private func whileNotTerminated(_ body: () -> CInt) throws(ZMQError) -> CInt {
+        let result: Result<CInt, ZMQError> = state.withLock { state in
+            guard state == .running || state == .shutDown else { return .failure(.contextTerminated) }
+            return Result { () throws(ZMQError) in try valueOrError(body) }
+        }
+        return try result.get()
     }
 }
 

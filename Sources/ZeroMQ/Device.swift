@@ -50,13 +50,23 @@ public final class Device: Sendable {
     /// The capture endpoint as bound, with wildcards resolved; `nil` without capture.
     public let captureEndpoint: String?
 
-    /// The caller side of the proxy's control pair; guarded, because any thread may steer.
-    private let controller: Mutex<ControllerHandle?>
+    /// The caller side of the proxy's control pair, and whether TERMINATE was sent; guarded,
+    /// because any thread may steer.
+    private let controller: Mutex<Controller>
     private let finished = Completion<Result<Void, ZMQError>>()
 
-    private struct ControllerHandle: @unchecked Sendable {
-        let socket: UnsafeMutableRawPointer
+    private enum Controller: @unchecked Sendable {
+        /// The proxy may be running; the socket steers it.
+        case running(UnsafeMutableRawPointer)
+        /// TERMINATE was sent; the socket is closed once the proxy thread has ended.
+        case stopping(UnsafeMutableRawPointer)
+        /// The control socket is closed.
+        case stopped
     }
+
+    /// How long ``statistics()`` waits at a time for the proxy's reply before checking that
+    /// the device is still running.
+    private static let replyPollInterval: CInt = 100
 
     private static let instanceCounter = Atomic<Int>(0)
 
@@ -84,12 +94,12 @@ public final class Device: Sendable {
         self.kind = kind
         self.context = context
         var opened: [UnsafeMutableRawPointer] = []
-        func open(_ type: CInt, bindingTo endpoint: String) throws(ZMQError) -> UnsafeMutableRawPointer {
+        func open(_ type: CInt, bindingTo endpoint: String?) throws(ZMQError) -> UnsafeMutableRawPointer {
             let socket = try context.makeSocket(type: type)
             opened.append(socket)
             var linger = CInt(clamping: context.defaultLinger?.wholeMilliseconds ?? -1)
-            zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<CInt>.size)
-            _ = try withEndpoint(endpoint) { zmq_bind(socket, $0) }
+            _ = try valueOrError { zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<CInt>.size) }
+            if let endpoint { _ = try withEndpoint(endpoint) { zmq_bind(socket, $0) } }
             return socket
         }
         func lastEndpoint(_ socket: UnsafeMutableRawPointer) -> String {
@@ -103,9 +113,10 @@ public final class Device: Sendable {
             let id = Self.instanceCounter.add(1, ordering: .relaxed).newValue
             let controlEndpoint = "inproc://zeromq-swift-device-\(id)"
             let control = try open(ZMQ_PAIR, bindingTo: controlEndpoint)
-            let steer = try context.makeSocket(type: ZMQ_PAIR)
-            opened.append(steer)
-            _ = try valueOrError { controlEndpoint.withCString { zmq_connect(steer, $0) } }
+            let steer = try open(ZMQ_PAIR, bindingTo: nil)
+            var interval = Self.replyPollInterval
+            _ = try valueOrError { zmq_setsockopt(steer, ZMQ_RCVTIMEO, &interval, MemoryLayout<CInt>.size) }
+            _ = try withEndpoint(controlEndpoint) { zmq_connect(steer, $0) }
             sockets = (front, back, tap, control, steer)
         } catch {
             for socket in opened { zmq_close(socket) }
@@ -114,7 +125,7 @@ public final class Device: Sendable {
         frontendEndpoint = lastEndpoint(sockets.0)
         backendEndpoint = lastEndpoint(sockets.1)
         captureEndpoint = sockets.2.map(lastEndpoint)
-        controller = Mutex(ControllerHandle(socket: sockets.4))
+        controller = Mutex(.running(sockets.4))
 
         let proxySockets = ProxySockets(
             frontend: sockets.0, backend: sockets.1, capture: sockets.2, control: sockets.3)
@@ -125,8 +136,13 @@ public final class Device: Sendable {
             finished.complete(result)
         }
         guard started else {
+            // `deinit` runs after this throw: leave it nothing to stop or wait for.
             proxySockets.close()
-            zmq_close(sockets.4)
+            controller.withLock { state in
+                zmq_close(sockets.4)
+                state = .stopped
+            }
+            finished.complete(.success(()))
             throw .outOfMemory
         }
     }
@@ -137,19 +153,26 @@ public final class Device: Sendable {
 
     /// Stops the device and waits until its thread has closed its sockets.
     ///
-    /// Calling it again, or after the device ended on its own, does nothing.
+    /// Any thread may call it, as often as it likes; calls after the first, and calls after
+    /// the device ended on its own, only wait for the end.
     ///
     /// The device is stopped with the proxy's `TERMINATE` command.
     public func stop() {
-        controller.withLock { handle in
-            guard let socket = handle?.socket else { return }
-            // If the context is shut down the proxy is ending anyway and the send fails.
-            _ = "TERMINATE".withCString { zmq_send(socket, $0, 9, 0) }
+        controller.withLock { state in
+            guard case .running(let socket) = state else { return }
+            // If the context is shut down, the proxy is ending anyway and the send fails.
+            _ = try? valueOrError { zmq_send(socket, "TERMINATE", 9, 0) }
+            state = .stopping(socket)
         }
         _ = finished.wait()
-        controller.withLock { handle in
-            if let socket = handle?.socket { zmq_close(socket) }
-            handle = nil
+        controller.withLock { state in
+            switch state {
+            case .running(let socket), .stopping(let socket):
+                zmq_close(socket)
+                state = .stopped
+            case .stopped:
+                break
+            }
         }
     }
 
@@ -166,16 +189,32 @@ public final class Device: Sendable {
 
     /// The proxy's message and byte counters so far.
     ///
-    /// - Returns: The counters, or `nil` if the device has ended.
+    /// libzmq 4.3 counts a multipart message once, with the bytes of all its frames.
+    ///
+    /// - Returns: The counters, or `nil` if the device has ended or is stopping.
     public func statistics() -> ProxyStatistics? {
-        controller.withLock { handle -> ProxyStatistics? in
-            guard let socket = handle?.socket, finished.result == nil else { return nil }
-            guard "STATISTICS".withCString({ zmq_send(socket, $0, 10, 0) }) == 10 else { return nil }
+        controller.withLock { state -> ProxyStatistics? in
+            guard case .running(let socket) = state, finished.result == nil else { return nil }
+            guard (try? valueOrError({ zmq_send(socket, "STATISTICS", 10, 0) })) != nil else { return nil }
             var counters = [UInt64](repeating: 0, count: 8)
             for index in 0..<8 {
-                var value: UInt64 = 0
-                guard zmq_recv(socket, &value, 8, 0) == 8 else { return nil }
-                counters[index] = value
+                // The reply is one atomic multipart message: once its first frame is in, the
+                // rest is too. Until then, keep checking that the proxy is still there to reply.
+                while true {
+                    var value: UInt64 = 0
+                    let received: CInt?
+                    do {
+                        received = try valueOrWouldBlock { zmq_recv(socket, &value, 8, 0) }
+                    } catch {
+                        return nil
+                    }
+                    if let size = received {
+                        guard size == 8 else { return nil }
+                        counters[index] = value
+                        break
+                    }
+                    if finished.result != nil { return nil }
+                }
             }
             return ProxyStatistics(
                 frontend: ProxySideStatistics(
@@ -196,6 +235,8 @@ private struct ProxySockets: @unchecked Sendable {
     let capture: UnsafeMutableRawPointer?
     let control: UnsafeMutableRawPointer
 
+    /// Runs the proxy until TERMINATE or a context shutdown. A signal that interrupts it
+    /// restarts it, which resets its counters.
     func run() -> Result<Void, ZMQError> {
         Result { () throws(ZMQError) in
             _ = try valueOrError(retryOnInterrupt: true) {

@@ -134,9 +134,10 @@ public struct Message: ~Copyable, @unchecked Sendable {
 
     @inlinable
     deinit {
-        // Close the zmq_msg_t where it lies: borrowing the noncopyable `self` instead of
-        // copying its 64 bytes out first. Nothing reads `self` after this.
-        _ = withUnsafePointer(to: self) { zmq_msg_close(UnsafeMutablePointer(mutating: $0.rawMessage)) }
+        // `self` is immutable in a deinit; close a bitwise copy, which is what libzmq's own
+        // zmq_msg_move does to a zmq_msg_t (it holds no pointer into itself).
+        var raw = raw
+        zmq_msg_close(&raw)
     }
 
     /// The payload size in bytes.
@@ -144,7 +145,7 @@ public struct Message: ~Copyable, @unchecked Sendable {
     /// The corresponding C function is `zmq_msg_size`.
     @inlinable
     public var count: Int {
-        withUnsafePointer(to: self) { zmq_msg_size($0.rawMessage) }
+        withUnsafePointer(to: raw) { zmq_msg_size($0) }
     }
 
     /// Whether the payload is empty.
@@ -156,7 +157,7 @@ public struct Message: ~Copyable, @unchecked Sendable {
     /// Valid after a receive. The corresponding C function is `zmq_msg_more`.
     @inlinable
     public var hasMore: Bool {
-        withUnsafePointer(to: self) { zmq_msg_more($0.rawMessage) != 0 }
+        withUnsafePointer(to: raw) { zmq_msg_more($0) != 0 }
     }
 
     /// Calls a closure with a view of the payload, without copying it.
@@ -171,12 +172,12 @@ public struct Message: ~Copyable, @unchecked Sendable {
     public func withUnsafeBytes<Result: ~Copyable, Failure: Error>(
         _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        // zmq_msg_data only reads the struct, though its C signature is not const. Should the
-        // compiler borrow `self` through a temporary, a small payload's bytes are in that
-        // temporary, which lives until the closure returns.
-        try withUnsafePointer(to: self) { (message) throws(Failure) -> Result in
-            let raw = UnsafeMutablePointer(mutating: message.rawMessage)
-            return try body(UnsafeRawBufferPointer(start: zmq_msg_data(raw), count: zmq_msg_size(raw)))
+        // zmq_msg_data only reads the struct, though its C signature is not const. When the
+        // compiler hands over a temporary copy, a small payload's bytes are in that temporary,
+        // which lives until the closure returns.
+        try withUnsafePointer(to: raw) { (message) throws(Failure) -> Result in
+            let data = zmq_msg_data(UnsafeMutablePointer(mutating: message))
+            return try body(UnsafeRawBufferPointer(start: data, count: zmq_msg_size(message)))
         }
     }
 
@@ -242,8 +243,8 @@ public struct Message: ~Copyable, @unchecked Sendable {
     ///
     /// The corresponding C function is `zmq_msg_gets`.
     public func metadata(_ property: String) -> String? {
-        withUnsafePointer(to: self) { message in
-            property.withCString { zmq_msg_gets(message.rawMessage, $0) }.map { String(cString: $0) }
+        withUnsafePointer(to: raw) { message in
+            property.withCString { zmq_msg_gets(message, $0) }.map { String(cString: $0) }
         }
     }
 
@@ -254,14 +255,4 @@ public struct Message: ~Copyable, @unchecked Sendable {
     /// The ZeroMQ socket type of the peer that sent this message, such as `"REQ"`.
     /// Reads the `Socket-Type` metadata property.
     public var peerSocketType: String? { metadata("Socket-Type") }
-}
-
-extension UnsafePointer where Pointee == Message {
-    /// The message's `zmq_msg_t`, in place. `raw` is a message's only stored property, so the
-    /// two share an address; reading through this pointer avoids copying the 64-byte struct
-    /// just to hand libzmq a pointer to it.
-    @inlinable @inline(__always)
-    internal var rawMessage: UnsafePointer<zmq_msg_t> {
-        UnsafeRawPointer(self).assumingMemoryBound(to: zmq_msg_t.self)
-    }
 }

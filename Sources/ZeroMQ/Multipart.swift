@@ -160,20 +160,26 @@ public struct Multipart: ~Copyable, @unchecked Sendable {
         guard count > 0 else { throw .invalidArgument }
         for index in 0..<count {
             let more = index < count - 1 ? ZMQ_SNDMORE : 0
-            // Only the first frame can report "would block": once it is queued, libzmq accepts
-            // the rest of the message without waiting.
+            // Only the first frame honours dontWait: once it is queued, libzmq takes the rest
+            // of the message without waiting for the high-water mark.
             let frameFlags = index == 0 ? flags | more : (flags & ~ZMQ_DONTWAIT) | more
             let frame = frames + index
+            let sent: CInt?
             do {
-                guard try valueOrWouldBlock({ zmq_msg_send(frame, socket, frameFlags) }) != nil else {
-                    return false
-                }
+                sent = try valueOrWouldBlock { zmq_msg_send(frame, socket, frameFlags) }
             } catch {
                 // A first frame that was refused is intact and still ours, like a single
                 // message. Past it, libzmq discards the unfinished message, and the frames
                 // already sent are gone, so nothing half-sent is left here either.
                 if index > 0 { truncate(to: 0) }
                 throw error
+            }
+            if sent == nil {
+                guard index > 0 else { return false }
+                // A later frame can still time out (the peer left mid-message and the send
+                // timeout expired). libzmq drops the unfinished message; say so.
+                truncate(to: 0)
+                throw .wouldBlock
             }
         }
         // Every frame was taken by libzmq and is now empty.

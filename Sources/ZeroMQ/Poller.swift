@@ -35,8 +35,9 @@ public struct PollEvents: OptionSet, Hashable, Sendable {
 /// }
 /// ```
 ///
-/// A poller refers to its sockets without owning them: keep every added socket open while
-/// you poll, and build a new poller (or ``removeAll()``) when the set of sockets changes.
+/// A poller keeps every socket added to it open until the poller is released or emptied with
+/// ``removeAll()``, even if the socket's owner closes it meanwhile; so polling can never reach
+/// a freed socket. Build a new poller (or ``removeAll()``) when the set of sockets changes.
 ///
 /// A poller is not thread safe, and neither are the sockets it polls.
 ///
@@ -44,6 +45,8 @@ public struct PollEvents: OptionSet, Hashable, Sendable {
 public struct Poller: ~Copyable {
     private var items: UnsafeMutablePointer<zmq_pollitem_t>
     private var capacity: Int
+    /// The owners of the polled sockets, kept so that none is closed while it is polled.
+    private var owners: [SocketOwner] = []
     /// The number of items added.
     public private(set) var count = 0
 
@@ -62,12 +65,13 @@ public struct Poller: ~Copyable {
     /// Adds a socket to poll.
     ///
     /// - Parameters:
-    ///   - socket: The socket; it must stay open while the poller is used.
+    ///   - socket: The socket; the poller keeps it open until it is released or emptied.
     ///   - events: What to wait for: ``PollEvents/readable``, ``PollEvents/writable``, or both.
     /// - Returns: The item's index, for ``events(at:)``.
     @discardableResult
     public mutating func add<Kind>(_ socket: borrowing Socket<Kind>, events: PollEvents = .readable) -> Int {
-        append(zmq_pollitem_t(socket: socket.handle, fd: -1, events: events.rawValue, revents: 0))
+        owners.append(socket.owner)
+        return append(zmq_pollitem_t(socket: socket.handle, fd: -1, events: events.rawValue, revents: 0))
     }
 
     /// Adds a plain file descriptor to poll, such as a pipe or a non-ZeroMQ socket.
@@ -91,24 +95,29 @@ public struct Poller: ~Copyable {
         items[index].events = events.rawValue
     }
 
-    /// Removes every item, keeping the storage for reuse.
+    /// Removes every item, keeping the storage for reuse, and lets go of the polled sockets.
     public mutating func removeAll() {
         count = 0
+        owners.removeAll(keepingCapacity: true)
     }
 
     /// Waits until at least one item is ready or the timeout expires.
     ///
     /// - Parameter timeout: The longest wait; `nil` waits for ever, `.zero` returns at once.
     /// - Returns: The number of ready items (0 when the timeout expired).
-    /// - Throws: ``ZMQError/contextTerminated`` when a polled socket's context is shut down,
-    ///   ``ZMQError/notSocket`` when a polled socket was closed.
+    /// - Throws: ``ZMQError/contextTerminated`` when a polled socket's context is shut down;
+    ///   ``ZMQError/invalidArgument`` for a poller with no items and no timeout, which would
+    ///   wait for ever.
     ///
     /// The corresponding C function is `zmq_poll`; an interrupted wait is resumed for the time
     /// that remains.
     @discardableResult
     public mutating func poll(timeout: Duration? = nil) throws(ZMQError) -> Int {
+        // libzmq would sleep about 71 minutes for "no items, no timeout" (usleep(-1000)).
+        guard count > 0 || timeout != nil else { throw .invalidArgument }
         let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now + $0 }
+        // Clamp absurd timeouts (about 35,000 years) so the deadline arithmetic cannot overflow.
+        let deadline = timeout.map { clock.now + min($0, .seconds(Int64(1) << 40)) }
         let items = self.items, count = CInt(self.count)
         while true {
             var milliseconds: Int = -1
@@ -116,7 +125,8 @@ public struct Poller: ~Copyable {
                 let remaining = clock.now.duration(to: deadline)
                 let whole = remaining.wholeMilliseconds
                 // Round up, so that a sub-millisecond remainder waits instead of spinning.
-                milliseconds = remaining <= .zero ? 0 : Int(clamping: remaining > .milliseconds(whole) ? whole + 1 : whole)
+                let roundedUp = remaining > .milliseconds(whole) && whole < .max ? whole + 1 : whole
+                milliseconds = remaining <= .zero ? 0 : Int(clamping: roundedUp)
             }
             do {
                 return Int(try valueOrError(retryOnInterrupt: false) { zmq_poll(items, count, milliseconds) })

@@ -95,22 +95,19 @@ public func steerableProxy<
 }
 
 /// A command for a steerable proxy's control socket.
-public struct ProxyCommand: RawRepresentable, Hashable, Sendable {
-    /// The command's text, as the proxy expects it.
-    public let rawValue: String
-
-    /// Creates a command from its text.
-    public init(rawValue: String) { self.rawValue = rawValue }
-
+///
+/// These four are the only commands libzmq 4.3 knows; it aborts the process on any other
+/// message arriving on a proxy's control socket, so send commands only through this type.
+public enum ProxyCommand: String, Hashable, Sendable, CaseIterable {
     /// Stops forwarding until ``resume``.
-    public static var pause: ProxyCommand { ProxyCommand(rawValue: "PAUSE") }
+    case pause = "PAUSE"
     /// Resumes forwarding after ``pause``.
-    public static var resume: ProxyCommand { ProxyCommand(rawValue: "RESUME") }
+    case resume = "RESUME"
     /// Ends the proxy: ``steerableProxy(frontend:backend:control:)`` returns.
-    public static var terminate: ProxyCommand { ProxyCommand(rawValue: "TERMINATE") }
+    case terminate = "TERMINATE"
     /// Asks for the proxy's counters; the proxy replies with eight 64-bit frames. See
     /// ``Socket/proxyStatistics()``.
-    public static var statistics: ProxyCommand { ProxyCommand(rawValue: "STATISTICS") }
+    case statistics = "STATISTICS"
 }
 
 /// Message and byte counters of one side of a proxy.
@@ -151,9 +148,11 @@ extension Socket where Kind: SendingKind {
     /// Sends a command to a steerable proxy whose control socket is this socket's peer.
     ///
     /// - Parameter command: The command.
-    /// - Throws: The errors of sending.
+    /// - Throws: ``ZMQError/wouldBlock`` if the command could not be queued within the
+    ///   socket's ``SocketOption/sendTimeout`` (a command is never dropped silently), and the
+    ///   errors of sending.
     public func send(_ command: ProxyCommand) throws(ZMQError) {
-        try send(command.rawValue)
+        guard try send(command.rawValue) else { throw .wouldBlock }
     }
 }
 

@@ -11,7 +11,10 @@ extension Socket where Kind: SendingKind {
     ///   - parts: The frames to send, at least one.
     ///   - flags: ``SendFlags/dontWait`` to return at once when the message can't be queued.
     /// - Returns: `true` when the message was queued; `false` when the call would block.
-    /// - Throws: ``ZMQError/invalidArgument`` for an empty multipart message, and the errors of
+    /// - Throws: ``ZMQError/invalidArgument`` for an empty multipart message;
+    ///   ``ZMQError/wouldBlock`` when a frame after the first could not be queued (the peer
+    ///   went away mid-message and the send timeout expired: libzmq drops the unfinished
+    ///   message and `parts` is emptied); and the errors of
     ///   ``send(_:_:retryOnInterrupt:)-(Message,_,_)``.
     ///
     /// The corresponding C function is `zmq_msg_send`, once per frame.

@@ -113,8 +113,10 @@ extension Socket where Kind: ReceivingKind {
 
     /// Whether the last frame received has more frames of the same multipart message after it.
     ///
+    /// - Throws: ``ZMQError/contextTerminated``.
+    ///
     /// The corresponding C option is `ZMQ_RCVMORE`.
     public var hasMoreFrames: Bool {
-        (try? property(.receiveMore)) ?? false
+        get throws(ZMQError) { try property(.receiveMore) }
     }
 }

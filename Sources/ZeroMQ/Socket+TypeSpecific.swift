@@ -52,9 +52,10 @@ extension Socket where Kind == SocketType.XSub {
     /// Subscribes by sending a subscription message (`0x01` followed by the prefix) upstream.
     ///
     /// - Parameter prefix: The topic prefix; empty subscribes to everything.
-    /// - Throws: The errors of sending.
+    /// - Throws: ``ZMQError/wouldBlock`` if the subscription could not be queued within the
+    ///   socket's ``SocketOption/sendTimeout``, and the errors of sending.
     public func subscribe(to prefix: some Sequence<UInt8>) throws(ZMQError) {
-        try send([1] + Array(prefix))
+        guard try send([1] + Array(prefix)) else { throw .wouldBlock }
     }
 
     /// Subscribes by sending a subscription message for the UTF-8 bytes of `topic`.
@@ -68,9 +69,10 @@ extension Socket where Kind == SocketType.XSub {
     /// Unsubscribes by sending an unsubscription message (`0x00` followed by the prefix).
     ///
     /// - Parameter prefix: The topic prefix, as subscribed.
-    /// - Throws: The errors of sending.
+    /// - Throws: ``ZMQError/wouldBlock`` if the message could not be queued within the
+    ///   socket's ``SocketOption/sendTimeout``, and the errors of sending.
     public func unsubscribe(from prefix: some Sequence<UInt8>) throws(ZMQError) {
-        try send([0] + Array(prefix))
+        guard try send([0] + Array(prefix)) else { throw .wouldBlock }
     }
 
     /// Unsubscribes by sending an unsubscription message for the UTF-8 bytes of `topic`.
@@ -184,6 +186,17 @@ extension Socket where Kind == SocketType.XPub {
     /// The corresponding C option is `ZMQ_SUBSCRIBE`.
     public func subscribe(to prefix: some Sequence<UInt8>) throws(ZMQError) {
         try Array(prefix)._write(to: handle, option: ZMQ_SUBSCRIBE)
+    }
+
+    /// In manual mode, applies a subscription to the UTF-8 bytes of `topic` on behalf of the
+    /// subscriber whose message was received last.
+    ///
+    /// - Parameter topic: The topic prefix.
+    /// - Throws: ``ZMQError/contextTerminated``.
+    ///
+    /// The corresponding C option is `ZMQ_SUBSCRIBE`.
+    public func subscribe(to topic: String) throws(ZMQError) {
+        try subscribe(to: topic.utf8)
     }
 
     /// In manual mode, removes a subscription on behalf of the last subscriber.

@@ -20,11 +20,16 @@ internal import CZeroMQ
 /// A socket is not thread safe; it has one owner at a time. Create it on the thread or task
 /// that uses it, and pass the ``Context`` around instead.
 public struct Socket<Kind: SocketKind>: ~Copyable {
+    /// The libzmq socket, cached from `owner` so the hot paths touch no reference count.
     @usableFromInline
     internal let handle: UnsafeMutableRawPointer
 
+    /// Owns the libzmq socket. A ``Poller`` that polls this socket holds it too, so the libzmq
+    /// socket is never freed while something may still pass it to libzmq.
+    internal let owner: SocketOwner
+
     /// The context this socket belongs to.
-    public let context: Context
+    public var context: Context { owner.context }
 
     /// Creates a socket of type `Kind`.
     ///
@@ -35,23 +40,17 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
     ///
     /// The corresponding C function is `zmq_socket`.
     public init(context: Context = .shared) throws(ZMQError) {
-        let handle = try context.makeSocket(type: Kind.rawType)
-        if let linger = context.defaultLinger {
-            var milliseconds = CInt(clamping: linger.wholeMilliseconds)
-            zmq_setsockopt(handle, ZMQ_LINGER, &milliseconds, MemoryLayout<CInt>.size)
-        }
-        self.handle = handle
-        self.context = context
-    }
-
-    deinit {
-        zmq_close(handle)
+        let owner = try SocketOwner(context: context, type: Kind.rawType)
+        self.handle = owner.handle
+        self.owner = owner
     }
 
     /// Closes the socket now.
     ///
     /// Queued outgoing messages are still delivered in the background for the socket's linger
-    /// period. Ending the socket's lifetime has the same effect; this spells it out.
+    /// period. Ending the socket's lifetime has the same effect; this spells it out. A
+    /// ``Poller`` that still polls the socket keeps it open until the poller is released or
+    /// emptied.
     ///
     /// The corresponding C function is `zmq_close`.
     public consuming func close() {}
@@ -139,16 +138,52 @@ internal func withEndpoint(
     _ endpoint: String,
     _ body: (UnsafePointer<CChar>) -> CInt
 ) throws(ZMQError) -> CInt {
-    guard !endpoint.utf8.contains(0) else { throw .invalidArgument }
+    guard !endpoint.utf8.contains(0), hasValidPort(endpoint) else { throw .invalidArgument }
     return try valueOrError { endpoint.withCString(body) }
 }
 
+/// Whether a `tcp://` endpoint's port is `*` or a number from 0 to 65535. libzmq 4.3 wraps
+/// larger numbers (`:99999` binds port 34463), so they are refused here instead.
+private func hasValidPort(_ endpoint: String) -> Bool {
+    guard endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":") else { return true }
+    let port = endpoint[endpoint.index(after: colon)...]
+    return port == "*" || (port.allSatisfy(\.isASCII) && UInt16(port) != nil)
+}
+
+/// Owns one libzmq socket and closes it when the last owner lets go: the ``Socket`` value and
+/// any ``Poller`` polling it. It also keeps the socket's context alive, so the context is
+/// terminated only after its last socket is closed.
+internal final class SocketOwner {
+    let handle: UnsafeMutableRawPointer
+    let context: Context
+
+    init(context: Context, type: CInt) throws(ZMQError) {
+        let handle = try context.makeSocket(type: type)
+        if let linger = context.defaultLinger {
+            var milliseconds = CInt(clamping: linger.wholeMilliseconds)
+            if zmq_setsockopt(handle, ZMQ_LINGER, &milliseconds, MemoryLayout<CInt>.size) != 0 {
+                let error = ZMQError(rawValue: zmq_errno())
+                zmq_close(handle)
+                throw error
+            }
+        }
+        self.handle = handle
+        self.context = context
+    }
+
+    deinit {
+        zmq_close(handle)
+    }
+}
+
 extension Duration {
-    /// The duration in whole milliseconds, rounded towards zero.
+    /// The duration in whole milliseconds, rounded towards zero and clamped to `Int64`'s range.
     internal var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds.multipliedReportingOverflow(by: 1000).overflow
-            ? (seconds < 0 ? .min : .max)
-            : seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (total, overflowAgain) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        if overflowAgain { return attoseconds < 0 ? .min : .max }
+        return total
     }
 }

@@ -99,7 +99,7 @@ extension Socket {
 /// Options whose integer value libzmq stores as `int64_t`.
 private func isInt64(_ option: CInt) -> Bool { option == ZMQ_MAXMSGSIZE }
 
-/// Options whose duration libzmq counts in seconds rather than milliseconds.
+/// Options whose duration libzmq counts in whole seconds rather than milliseconds.
 private func isInSeconds(_ option: CInt) -> Bool {
     option == ZMQ_TCP_KEEPALIVE_IDLE || option == ZMQ_TCP_KEEPALIVE_INTVL
 }
@@ -135,6 +135,19 @@ private func writeInteger(_ value: Int64, _ socket: UnsafeMutableRawPointer, _ o
 }
 
 private func readBytes(_ socket: UnsafeMutableRawPointer, _ option: CInt, capacity: Int) throws(ZMQError) -> [UInt8] {
+    // libzmq refuses a buffer too small for the value with EINVAL; grow and retry (a SOCKS
+    // proxy address, say, has no length limit).
+    var capacity = capacity
+    while true {
+        do {
+            return try readBytesOnce(socket, option, capacity: capacity)
+        } catch .invalidArgument where capacity < 1 << 20 {
+            capacity *= 16
+        }
+    }
+}
+
+private func readBytesOnce(_ socket: UnsafeMutableRawPointer, _ option: CInt, capacity: Int) throws(ZMQError) -> [UInt8] {
     var size = capacity
     var buffer = [UInt8](repeating: 0, count: capacity)
     _ = try buffer.withUnsafeMutableBytes { raw in
@@ -190,9 +203,17 @@ extension Duration: NegativeOneMeansNoneValue {
     /// Writes the option to a libzmq socket. Not for direct use.
     public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
         guard self >= .zero else { throw .invalidArgument }
-        let units = isInSeconds(option) ? components.seconds : wholeMilliseconds
-        guard let raw = CInt(exactly: units) else { throw .invalidArgument }
-        try writeInt32(raw, socket, option)
+        if isInSeconds(option) {
+            // The kernel takes whole seconds from 1 to 32767 here, and libzmq drops the
+            // connection quietly when it refuses a value, so refuse it up front.
+            guard components.attoseconds == 0, (1...32767).contains(components.seconds) else {
+                throw .invalidArgument
+            }
+            try writeInt32(CInt(components.seconds), socket, option)
+        } else {
+            guard let raw = CInt(exactly: wholeMilliseconds) else { throw .invalidArgument }
+            try writeInt32(raw, socket, option)
+        }
     }
 }
 

@@ -24,12 +24,20 @@ extension SocketOption where Value == Duration? {
     /// disables reconnection. The C option is `ZMQ_RECONNECT_IVL`.
     public static var reconnectInterval: Self { Self(rawValue: ZMQ_RECONNECT_IVL) }
 
-    /// The idle time before TCP keepalive probes start (whole seconds); `nil` uses the
-    /// operating system's default. The C option is `ZMQ_TCP_KEEPALIVE_IDLE`.
+    /// How long to wait for traffic after a heartbeat before dropping the connection; `nil`
+    /// (the default) uses ``heartbeatInterval``. libzmq 4.3 reads the default back as `nil`
+    /// but refuses to be set to `nil` (``ZMQError/invalidArgument``).
+    /// The C option is `ZMQ_HEARTBEAT_TIMEOUT`.
+    public static var heartbeatTimeout: Self { Self(rawValue: ZMQ_HEARTBEAT_TIMEOUT) }
+
+    /// The idle time before TCP keepalive probes start, in whole seconds from 1 to 32767
+    /// (anything else throws ``ZMQError/invalidArgument``); `nil` uses the operating system's
+    /// default. The C option is `ZMQ_TCP_KEEPALIVE_IDLE`.
     public static var tcpKeepaliveIdle: Self { Self(rawValue: ZMQ_TCP_KEEPALIVE_IDLE) }
 
-    /// The time between TCP keepalive probes (whole seconds); `nil` uses the operating
-    /// system's default. The C option is `ZMQ_TCP_KEEPALIVE_INTVL`.
+    /// The time between TCP keepalive probes, in whole seconds from 1 to 32767 (anything else
+    /// throws ``ZMQError/invalidArgument``); `nil` uses the operating system's default.
+    /// The C option is `ZMQ_TCP_KEEPALIVE_INTVL`.
     public static var tcpKeepaliveInterval: Self { Self(rawValue: ZMQ_TCP_KEEPALIVE_INTVL) }
 }
 
@@ -57,9 +65,6 @@ extension SocketOption where Value == Duration {
     /// heartbeat (rounded down to tenths of a second). The C option is `ZMQ_HEARTBEAT_TTL`.
     public static var heartbeatTimeToLive: Self { Self(rawValue: ZMQ_HEARTBEAT_TTL) }
 
-    /// How long to wait for traffic after a heartbeat before dropping the connection; defaults
-    /// to ``heartbeatInterval``. The C option is `ZMQ_HEARTBEAT_TIMEOUT`.
-    public static var heartbeatTimeout: Self { Self(rawValue: ZMQ_HEARTBEAT_TIMEOUT) }
 
     /// The longest TCP retransmission time before a connection is dropped; `.zero` uses the
     /// operating system's default. The C option is `ZMQ_TCP_MAXRT`.
@@ -81,13 +86,6 @@ extension SocketOption where Value == Int {
     /// default). The C option is `ZMQ_BACKLOG`.
     public static var backlog: Self { Self(rawValue: ZMQ_BACKLOG) }
 
-    /// The kernel's send buffer size in bytes; `0` keeps the OS default.
-    /// The C option is `ZMQ_SNDBUF`.
-    public static var sendBufferSize: Self { Self(rawValue: ZMQ_SNDBUF) }
-
-    /// The kernel's receive buffer size in bytes; `0` keeps the OS default.
-    /// The C option is `ZMQ_RCVBUF`.
-    public static var receiveBufferSize: Self { Self(rawValue: ZMQ_RCVBUF) }
 
     /// The IP type-of-service (DSCP) byte of outgoing TCP packets. The C option is `ZMQ_TOS`.
     public static var typeOfService: Self { Self(rawValue: ZMQ_TOS) }
@@ -100,6 +98,14 @@ extension SocketOption where Value == Int {
 }
 
 extension SocketOption where Value == Int? {
+    /// The kernel's send buffer size in bytes; `nil` (the default) keeps the operating
+    /// system's. The C option is `ZMQ_SNDBUF`.
+    public static var sendBufferSize: Self { Self(rawValue: ZMQ_SNDBUF) }
+
+    /// The kernel's receive buffer size in bytes; `nil` (the default) keeps the operating
+    /// system's. The C option is `ZMQ_RCVBUF`.
+    public static var receiveBufferSize: Self { Self(rawValue: ZMQ_RCVBUF) }
+
     /// The largest inbound message a peer may send, in bytes; a peer that sends more is
     /// disconnected. `nil` (the default) means no limit. The C option is `ZMQ_MAXMSGSIZE`.
     public static var maxMessageSize: Self { Self(rawValue: ZMQ_MAXMSGSIZE) }

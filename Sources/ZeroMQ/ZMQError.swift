@@ -81,6 +81,10 @@ public struct ZMQError: Error, RawRepresentable, Hashable, Sendable {
     /// The C error is `ENOENT`.
     public static var noSuchEndpoint: ZMQError { ZMQError(rawValue: _ENOENT) }
 
+    /// The endpoint names a network interface or address that does not exist, such as
+    /// `tcp://999.0.0.1:5555`. The C error is `ENODEV`.
+    public static var noSuchDevice: ZMQError { ZMQError(rawValue: _ENODEV) }
+
     /// A system resource (memory, file descriptors) is exhausted. The C error is `ENOMEM`.
     public static var outOfMemory: ZMQError { ZMQError(rawValue: _ENOMEM) }
 
@@ -104,6 +108,7 @@ public struct ZMQError: Error, RawRepresentable, Hashable, Sendable {
         case .incompatibleProtocol: "ENOCOMPATPROTO"
         case .notSupported: "ENOTSUP"
         case .noSuchEndpoint: "ENOENT"
+        case .noSuchDevice: "ENODEV"
         case .outOfMemory: "ENOMEM"
         default: nil
         }
@@ -157,6 +162,18 @@ extension ZMQError {
     /// The C spelling of ``tooManyThreads``.
     @available(*, unavailable, renamed: "tooManyThreads")
     public static var EMTHREAD: ZMQError { .tooManyThreads }
+    /// The C spelling of ``addressNotAvailable``.
+    @available(*, unavailable, renamed: "addressNotAvailable")
+    public static var EADDRNOTAVAIL: ZMQError { .addressNotAvailable }
+    /// The C spelling of ``notSupported``.
+    @available(*, unavailable, renamed: "notSupported")
+    public static var ENOTSUP: ZMQError { .notSupported }
+    /// The C spelling of ``noSuchEndpoint``.
+    @available(*, unavailable, renamed: "noSuchEndpoint")
+    public static var ENOENT: ZMQError { .noSuchEndpoint }
+    /// The C spelling of ``outOfMemory``.
+    @available(*, unavailable, renamed: "outOfMemory")
+    public static var ENOMEM: ZMQError { .outOfMemory }
     /// The C spelling of ``tooManyOpenFiles``.
     @available(*, unavailable, renamed: "tooManyOpenFiles")
     public static var EMFILE: ZMQError { .tooManyOpenFiles }

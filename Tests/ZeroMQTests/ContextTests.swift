@@ -8,6 +8,26 @@ import Glibc
 
 @Suite("Context")
 struct ContextTests {
+    @Test("Options of a terminated context throw .contextTerminated instead of reading freed memory")
+    func optionsAfterTerminate() throws {
+        let context = try Context()
+        context.terminate()
+        #expect(throws: ZMQError.contextTerminated) { _ = try context.option(.ioThreads) }
+        #expect(throws: ZMQError.contextTerminated) { _ = try context.property(.socketLimit) }
+        #expect(throws: ZMQError.contextTerminated) { try context.setOption(.maxSockets, 10) }
+    }
+
+    @Test("Concurrent terminate calls all return once the context is terminated")
+    func concurrentTerminate() throws {
+        let context = try Context()
+        let callers = (0..<4).map { _ in BackgroundThread { context.terminate() } }
+        for caller in callers {
+            let finished = caller.wait() != nil
+            #expect(finished)
+        }
+        #expect(throws: ZMQError.contextTerminated) { _ = try context.option(.ioThreads) }
+    }
+
     // MARK: Creation and options
 
     @Test("Options given at creation read back")

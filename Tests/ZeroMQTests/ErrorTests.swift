@@ -37,7 +37,7 @@ struct ErrorTests {
         #expect(throws: ZMQError.invalidState) { try server.send("unasked") }
     }
 
-    @Test("A malformed endpoint throws .invalidArgument", arguments: ["tcp://", "tcp://127.0.0.1:notaport", "ipc://", "inproc://", "no-transport", "inproc://a\u{0}b"])
+    @Test("A malformed endpoint throws .invalidArgument", arguments: ["tcp://", "tcp://127.0.0.1:notaport", "ipc://", "inproc://", "no-transport", "inproc://a\u{0}b", "tcp://127.0.0.1:99999", "tcp://127.0.0.1:-1"])
     func invalidArgument(endpoint: String) throws {
         let context = try Context()
         let socket = try makeSocket(SocketType.Pair.self, context: context)

@@ -28,7 +28,11 @@ struct OptionTests {
         try roundTrip(.heartbeatInterval, .milliseconds(500), on: socket)
         // libzmq keeps the heartbeat TTL in tenths of a second.
         try roundTrip(.heartbeatTimeToLive, .seconds(3), on: socket)
+        let defaultHeartbeatTimeout = try socket.option(.heartbeatTimeout)
+        #expect(defaultHeartbeatTimeout == nil)
         try roundTrip(.heartbeatTimeout, .milliseconds(1200), on: socket)
+        // libzmq 4.3 reads the default as -1 but refuses to be set back to it.
+        #expect(throws: ZMQError.invalidArgument) { try socket.setOption(.heartbeatTimeout, nil) }
         try roundTrip(.tcpMaxRetransmitTimeout, .seconds(20), on: socket)
     }
 
@@ -41,7 +45,9 @@ struct OptionTests {
         try roundTrip(.receiveHighWaterMark, 7000, on: socket)
         try roundTrip(.backlog, 50, on: socket)
         try roundTrip(.sendBufferSize, 65536, on: socket)
+        try roundTrip(.sendBufferSize, nil, on: socket)
         try roundTrip(.receiveBufferSize, 131_072, on: socket)
+        try roundTrip(.receiveBufferSize, nil, on: socket)
         try roundTrip(.typeOfService, 0x28, on: socket)
         try roundTrip(.multicastRate, 200, on: socket)
         try roundTrip(.multicastHops, 3, on: socket)
@@ -174,12 +180,12 @@ struct OptionTests {
         try pull.receive(into: &frame)
         let moreAfterHead = try pull.property(.receiveMore)
         #expect(moreAfterHead)
-        let hasMoreAfterHead = pull.hasMoreFrames
+        let hasMoreAfterHead = try pull.hasMoreFrames
         #expect(hasMoreAfterHead)
         try pull.receive(into: &frame)
         let moreAfterTail = try pull.property(.receiveMore)
         #expect(!moreAfterTail)
-        let hasMoreAfterTail = pull.hasMoreFrames
+        let hasMoreAfterTail = try pull.hasMoreFrames
         #expect(!hasMoreAfterTail)
     }
 
@@ -228,6 +234,12 @@ struct OptionTests {
         #expect(throws: ZMQError.invalidArgument) {
             try socket.setOption(.routingID, [UInt8](repeating: 7, count: 256))
         }
+        // Keepalive times are whole seconds the kernel accepts (1 to 32767).
+        #expect(throws: ZMQError.invalidArgument) { try socket.setOption(.tcpKeepaliveIdle, .milliseconds(500)) }
+        #expect(throws: ZMQError.invalidArgument) { try socket.setOption(.tcpKeepaliveIdle, .seconds(40_000)) }
+        #expect(throws: ZMQError.invalidArgument) { try socket.setOption(.tcpKeepaliveInterval, .zero) }
+        // Durations too large for any clock are refused, not trapped on.
+        #expect(throws: ZMQError.invalidArgument) { try socket.setOption(.linger, .seconds(Int64.max)) }
         // The values were rejected, not half applied.
         let highWaterMark = try socket.option(.sendHighWaterMark)
         #expect(highWaterMark == 1000)

@@ -250,4 +250,41 @@ struct PollerTests {
     // and the malloc hooks are gone), and tests run in parallel in one process, so a global
     // count would include other tests. The "Poller.poll + receive(into:)" row of
     // Benchmarks/Sources/allocations, which counts malloc calls, measures it instead.
+
+    @Test("A poller keeps a socket it polls open after its owner closes it")
+    func pollerKeepsClosedSocketsAlive() throws {
+        let context = try Context(defaultLinger: .zero)
+        var poller = Poller()
+        do {
+            let pull = try makeSocket(SocketType.Pull.self, context: context)
+            try pull.bind(to: Transport.inproc.bindEndpoint())
+            poller.add(pull, events: .readable)
+            pull.close()
+        }
+        // The libzmq socket is still there: polling it is well defined and finds nothing.
+        let ready = try poller.poll(timeout: .zero)
+        #expect(ready == 0)
+        poller.removeAll()
+    }
+
+    @Test("An empty poller without a timeout throws instead of sleeping for an hour")
+    func emptyPollerWithoutTimeoutThrows() throws {
+        var poller = Poller()
+        #expect(throws: ZMQError.invalidArgument) { try poller.poll(timeout: nil) }
+        let ready = try poller.poll(timeout: .milliseconds(1))
+        #expect(ready == 0)
+    }
+
+    @Test("An enormous timeout is clamped, not trapped on")
+    func enormousTimeoutIsClamped() throws {
+        let context = try Context()
+        let pull = try makeSocket(SocketType.Pull.self, context: context)
+        let push = try makeSocket(SocketType.Push.self, context: context)
+        try connect(push, to: pull, over: .inproc)
+        try push.send("ready")
+        var poller = Poller()
+        poller.add(pull, events: .readable)
+        let ready = try poller.poll(timeout: .seconds(Int64.max))
+        #expect(ready == 1)
+    }
 }

@@ -8,6 +8,32 @@ import ZeroMQ
 
 @Suite("Proxy")
 struct ProxyTests {
+    @Test("Stopping a device while another thread reads its statistics never deadlocks")
+    func stopRacingStatistics() throws {
+        for _ in 0..<20 {
+            let context = try Context(defaultLinger: .zero)
+            let device = try Device(
+                .queue, frontend: Transport.inproc.bindEndpoint(),
+                backend: Transport.inproc.bindEndpoint(), context: context)
+            let reader = BackgroundThread { () -> Bool in
+                for _ in 0..<50 { _ = device.statistics() }
+                return true
+            }
+            let stopper = BackgroundThread { device.stop() }
+            let read = reader.wait() != nil
+            let stopped = stopper.wait() != nil
+            #expect(read && stopped, "statistics() and stop() deadlocked")
+            #expect(device.statistics() == nil)
+        }
+    }
+
+    @Test("Only the four commands libzmq knows can be sent to a proxy")
+    func unknownCommandsCannotBeMade() {
+        #expect(ProxyCommand(rawValue: "pause") == nil)
+        #expect(ProxyCommand(rawValue: "PAUSE") == .pause)
+        #expect(ProxyCommand.allCases.map(\.rawValue) == ["PAUSE", "RESUME", "TERMINATE", "STATISTICS"])
+    }
+
     @Test(arguments: Transport.allCases)
     func queueProxyCarriesRequestsToWorkersAndRepliesBack(_ transport: Transport) throws {
         let context = try Context(defaultLinger: .zero)

@@ -23,6 +23,7 @@ internal var _ENOTSUP: CInt { ENOTSUP }
 internal var _ENOENT: CInt { ENOENT }
 internal var _ENOMEM: CInt { ENOMEM }
 internal var _EMFILE: CInt { EMFILE }
+internal var _ENODEV: CInt { ENODEV }
 internal var _ETERM: CInt { czmq_eterm() }
 internal var _EFSM: CInt { czmq_efsm() }
 internal var _EMTHREAD: CInt { czmq_emthread() }

@@ -2,8 +2,10 @@
 // `@inlinable` send and receive paths; see the note at the top of Message.swift.
 public import CZeroMQ
 
-// Every read of `zmq_errno()` happens here, straight after the failing call and before any
-// other work can overwrite the thread's errno (the same rule NIO's `Posix` enum follows).
+// `zmq_errno()` is read straight after the failing call, before any other work can overwrite
+// the thread's errno (the same rule NIO's `Posix` enum follows): here for most calls, and in
+// the few places that must clean up after a failed call (a failed `zmq_msg_init_size`, a
+// failed `zmq_socket`), right after the call and before the clean-up.
 
 /// Runs a libzmq call that returns -1 on failure, retrying on `EINTR` when asked to.
 ///
