@@ -1,0 +1,79 @@
+// pipeline-ventilator: the source of a parallel pipeline.
+//
+// A PUSH socket hands out tasks (a workload in milliseconds) to the workers connected to it,
+// spreading them evenly; a second PUSH socket tells the sink that a batch has started.
+//
+//     pipeline-sink --bind tcp://*:5558
+//     pipeline-worker --connect tcp://127.0.0.1:5557 --push tcp://127.0.0.1:5558   # several
+//     pipeline-ventilator --bind tcp://*:5557 --sink tcp://127.0.0.1:5558
+
+import ArgumentParser
+import ExampleSupport
+import ZeroMQ
+
+struct PipelineVentilator: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline-ventilator",
+        abstract: "Hand out a batch of tasks to pipeline workers (PUSH sockets).",
+        discussion: """
+            Waits --wait-ms for workers to connect, tells the sink that the batch starts, and \
+            pushes --tasks tasks, each a random workload of 1 to 10 ms, then prints "total \
+            expected cost: <sum> msec". Tasks go only to the workers connected by then. Before \
+            exiting it waits (up to 10 s) until every queued task has been delivered.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The endpoint to bind for workers, such as tcp://*:5557.", valueName: "endpoint"))
+    var bind: String?
+
+    @Option(help: ArgumentHelp(
+        "Connect to this endpoint instead of binding, such as a streamer device's frontend.",
+        valueName: "endpoint"))
+    var connect: String?
+
+    @Option(help: ArgumentHelp("The sink's endpoint, such as tcp://127.0.0.1:5558.", valueName: "endpoint"))
+    var sink: String
+
+    @Option(help: "The number of tasks to send.")
+    var tasks = 100
+
+    @Option(name: .customLong("wait-ms"), help: "How long to wait for workers to connect, in milliseconds.")
+    var waitMilliseconds = 1000
+
+    func validate() throws {
+        _ = try Attachment(bind: bind, connect: connect)
+        if tasks < 1 { throw ValidationError("--tasks must be at least 1.") }
+        if waitMilliseconds < 0 { throw ValidationError("--wait-ms must not be negative.") }
+    }
+
+    func run() throws {
+        let attachment = try Attachment(bind: bind, connect: connect)
+        try Demo.run { context in
+            let sender = try PushSocket(context: context)
+            try attachment.attach(sender)
+            let sinkSignal = try PushSocket(context: context)
+            try attempt("connect to '\(sink)'") { () throws(ZMQError) in try sinkSignal.connect(to: sink) }
+
+            print("pipeline-ventilator: \(attachment); waiting \(waitMilliseconds) ms for workers")
+            try Demo.sleep(for: .milliseconds(waitMilliseconds), in: context)
+
+            print("pipeline-ventilator: sending \(tasks) tasks")
+            try sinkSignal.send(Pipeline.startSignal)
+            var totalCost = 0
+            for _ in 0..<tasks {
+                let workload = Int.random(in: 1...10)
+                totalCost += workload
+                try sender.send(String(workload))
+            }
+            print("total expected cost: \(totalCost) msec")
+
+            // The tasks are only queued so far. A longer linger than the context's one second
+            // lets them all reach the workers before the process exits: `Demo.run` terminates
+            // the context, which waits for it.
+            sender.close(linger: .seconds(10))
+            sinkSignal.close(linger: .seconds(10))
+        }
+    }
+}
+
+PipelineVentilator.main()

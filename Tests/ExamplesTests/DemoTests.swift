@@ -1,0 +1,374 @@
+// End-to-end tests of the demos under Examples/: each test launches the built executables
+// as child processes and checks what they print and how they exit.
+//
+// Endpoints are loopback TCP ports the kernel picks and this process keeps reserved (see
+// `Endpoints.fresh()`), so tests, and whole test runs, go in parallel without colliding. Every wait on a process is bounded
+// (`processTimeout`): a demo that hangs is killed and its test fails.
+
+import Foundation
+import Testing
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Replaces `{1}`, `{2}`, … in demo arguments with fresh endpoints, the same for the same
+/// number.
+private func substitutingEndpoints(_ arguments: [String]) throws -> [String] {
+    var endpoints: [String: String] = [:]
+    return try arguments.map { argument in
+        guard argument.hasPrefix("{"), argument.hasSuffix("}") else { return argument }
+        if let endpoint = endpoints[argument] { return endpoint }
+        let endpoint = try Endpoints.fresh()
+        endpoints[argument] = endpoint
+        return endpoint
+    }
+}
+
+/// A demo command line, for parameterized tests.
+struct DemoCommand: Sendable, CustomTestStringConvertible {
+    let name: String
+    let arguments: [String]
+    /// Text the demo prints once it is ready (signal tests) or the error it reports.
+    let expected: String
+
+    init(_ name: String, _ arguments: [String], expecting expected: String = "") {
+        self.name = name
+        self.arguments = arguments
+        self.expected = expected
+    }
+
+    var testDescription: String { ([name] + arguments).joined(separator: " ") }
+}
+
+@Suite("Demos", .timeLimit(.minutes(1)))
+struct DemoTests {
+    // MARK: Command lines
+
+    static let helpCases: [DemoCommand] = [
+        DemoCommand("echo-server", [], expecting: "--bind --connect --count"),
+        DemoCommand("echo-client", [], expecting: "--connect --count --timeout-ms"),
+        DemoCommand("soccer-publisher", [], expecting: "--bind --connect --count --interval-ms"),
+        DemoCommand("soccer-subscriber", [], expecting: "--connect --topic --count"),
+        DemoCommand("pipeline-ventilator", [], expecting: "--bind --connect --sink --tasks --wait-ms"),
+        DemoCommand("pipeline-worker", [], expecting: "--connect --push"),
+        DemoCommand("pipeline-sink", [], expecting: "--bind --tasks"),
+        DemoCommand("zmq-device", [], expecting: "queue forwarder streamer --frontend --backend"),
+    ]
+
+    @Test("--help describes every option", arguments: helpCases)
+    func help(_ demo: DemoCommand) async throws {
+        let result = try await DemoProcess.run(demo.name, ["--help"])
+        #expect(result.exitedCleanly)
+        #expect(result.standardOutput.contains("OVERVIEW:"))
+        #expect(result.standardOutput.contains("USAGE: \(demo.name)"))
+        for word in demo.expected.split(separator: " ") {
+            #expect(result.standardOutput.contains(word), "\(demo.name) --help does not mention \(word)")
+        }
+        #expect(result.standardError.isEmpty)
+    }
+
+    static let badEndpointCases: [DemoCommand] = [
+        DemoCommand("echo-server", ["--bind", "foo"],
+                    expecting: "error: cannot bind to 'foo': Invalid argument (EINVAL)"),
+        DemoCommand("echo-server", ["--connect", "tcpp://127.0.0.1:1"],
+                    expecting: "error: cannot connect to 'tcpp://127.0.0.1:1': Protocol not supported (EPROTONOSUPPORT)"),
+        DemoCommand("echo-client", ["--connect", "{1}", "--connect", "nowhere"],
+                    expecting: "error: cannot connect to 'nowhere': Invalid argument (EINVAL)"),
+        DemoCommand("soccer-publisher", ["--bind", "tcp://127.0.0.1"],
+                    expecting: "error: cannot bind to 'tcp://127.0.0.1': Invalid argument (EINVAL)"),
+        DemoCommand("soccer-subscriber", ["--connect", "udp://127.0.0.1:1"],
+                    expecting: "error: cannot connect to 'udp://127.0.0.1:1':"),
+        DemoCommand("pipeline-ventilator", ["--bind", "{1}", "--sink", "sink"],
+                    expecting: "error: cannot connect to 'sink': Invalid argument (EINVAL)"),
+        DemoCommand("pipeline-worker", ["--connect", "{1}", "--push", "bogus://x"],
+                    expecting: "error: cannot connect to 'bogus://x': Protocol not supported (EPROTONOSUPPORT)"),
+        DemoCommand("pipeline-sink", ["--bind", "tcp://127.0.0.1:port"],
+                    expecting: "error: cannot bind to 'tcp://127.0.0.1:port': Invalid argument (EINVAL)"),
+        DemoCommand("zmq-device", ["queue", "--frontend", "{1}", "--backend", "nope"],
+                    expecting: "error: cannot start a queue device on 'tcp://127.0.0.1:"),
+    ]
+
+    @Test("a bad endpoint is reported on stderr, with a non-zero status", arguments: badEndpointCases)
+    func badEndpoint(_ demo: DemoCommand) async throws {
+        let result = try await DemoProcess.run(demo.name, substitutingEndpoints(demo.arguments))
+        #expect(!result.signaled, "\(demo.name) crashed with signal \(result.status)")
+        #expect(result.status == 1)
+        #expect(result.standardError.hasPrefix(demo.expected), "stderr: \(result.standardError)")
+        #expect(result.standardError.split(separator: "\n").count == 1)
+    }
+
+    @Test("binding a port that is in use is reported")
+    func addressInUse() async throws {
+        let endpoint = try Endpoints.fresh()
+        let first = try DemoProcess("echo-server", ["--bind", endpoint])
+        try await first.waitForOutput("echo-server: bound to")
+        let second = try await DemoProcess.run("echo-server", ["--bind", endpoint])
+        #expect(!second.signaled)
+        #expect(second.status == 1)
+        #expect(second.standardError == "error: cannot bind to '\(endpoint)': Address already in use (EADDRINUSE)\n")
+        let (result, _) = try await first.stop()
+        #expect(result.exitedCleanly)
+    }
+
+    static let badArgumentCases: [DemoCommand] = [
+        DemoCommand("echo-server", []),
+        DemoCommand("echo-server", ["--bind", "tcp://127.0.0.1:1", "--connect", "tcp://127.0.0.1:1"]),
+        DemoCommand("echo-server", ["--bind", "tcp://127.0.0.1:1", "--count", "0"]),
+        DemoCommand("echo-client", []),
+        DemoCommand("echo-client", ["--connect", "tcp://127.0.0.1:1", "--count", "ten"]),
+        DemoCommand("echo-client", ["--connect", "tcp://127.0.0.1:1", "--timeout-ms=-5"]),
+        DemoCommand("soccer-publisher", ["--bind", "tcp://127.0.0.1:1", "--interval-ms=-1"]),
+        DemoCommand("soccer-subscriber", ["--connect", "tcp://127.0.0.1:1", "--count", "0"]),
+        DemoCommand("pipeline-ventilator", ["--bind", "tcp://127.0.0.1:1"]),
+        DemoCommand("pipeline-worker", ["--connect", "tcp://127.0.0.1:1"]),
+        DemoCommand("pipeline-sink", ["--bind", "tcp://127.0.0.1:1", "--tasks", "0"]),
+        DemoCommand("zmq-device", ["relay", "--frontend", "tcp://127.0.0.1:1", "--backend", "tcp://127.0.0.1:2"]),
+        DemoCommand("zmq-device", ["queue", "--frontend", "tcp://127.0.0.1:1"]),
+    ]
+
+    @Test("a bad argument is reported with the usage, with a non-zero status", arguments: badArgumentCases)
+    func badArgument(_ demo: DemoCommand) async throws {
+        let result = try await DemoProcess.run(demo.name, demo.arguments)
+        #expect(!result.signaled, "\(demo.name) crashed with signal \(result.status)")
+        #expect(result.status == 64)  // EX_USAGE, ArgumentParser's status for a validation error
+        #expect(result.standardError.hasPrefix("Error: "), "stderr: \(result.standardError)")
+        #expect(result.standardError.contains("Usage: \(demo.name)"))
+    }
+
+    // MARK: Signals
+
+    static let signalCases: [DemoCommand] = [
+        DemoCommand("echo-server", ["--bind", "{1}"], expecting: "echo-server: bound to"),
+        DemoCommand("echo-server", ["--connect", "{1}"], expecting: "echo-server: connected to"),
+        DemoCommand("soccer-subscriber", ["--connect", "{1}"], expecting: "soccer-subscriber: connected to"),
+        DemoCommand("soccer-publisher", ["--bind", "{1}", "--interval-ms", "50"], expecting: "-> "),
+        DemoCommand("pipeline-sink", ["--bind", "{1}"], expecting: "pipeline-sink: bound to"),
+        DemoCommand("pipeline-worker", ["--connect", "{1}", "--push", "{2}"], expecting: "pipeline-worker: pulling"),
+        DemoCommand("pipeline-ventilator", ["--bind", "{1}", "--sink", "{2}", "--wait-ms", "60000"],
+                    expecting: "waiting 60000 ms"),
+        DemoCommand("zmq-device", ["queue", "--frontend", "{1}", "--backend", "{2}"], expecting: "queue: "),
+        DemoCommand("zmq-device", ["forwarder", "--frontend", "{1}", "--backend", "{2}"], expecting: "forwarder: "),
+        DemoCommand("zmq-device", ["streamer", "--frontend", "{1}", "--backend", "{2}"], expecting: "streamer: "),
+    ]
+
+    @Test("SIGINT and SIGTERM stop a waiting demo within a second, with status 0",
+          arguments: signalCases, [SIGINT, SIGTERM])
+    func stopsOnSignal(_ demo: DemoCommand, signal: Int32) async throws {
+        let process = try DemoProcess(demo.name, substitutingEndpoints(demo.arguments))
+        try await process.waitForOutput(demo.expected)
+        // Let the demo settle into its blocking call.
+        try await Task.sleep(for: .milliseconds(100))
+        let (result, elapsed) = try await process.stop(with: signal)
+        #expect(result.exitedCleanly, "status \(result.status), signaled \(result.signaled), stderr: \(result.standardError)")
+        #expect(elapsed < .seconds(1))
+        #expect(result.standardError.isEmpty)
+    }
+
+    // MARK: Request/reply
+
+    @Test("echo: a client spreads 10 requests over two servers")
+    func echoWithTwoServers() async throws {
+        let endpoints = [try Endpoints.fresh(), try Endpoints.fresh()]
+        let servers = try endpoints.map { try DemoProcess("echo-server", ["--bind", $0, "--count", "5"]) }
+        for server in servers { try await server.waitForOutput("echo-server: bound to") }
+
+        let client = try await DemoProcess.run(
+            "echo-client", ["--connect", endpoints[0], "--connect", endpoints[1], "--count", "10"])
+        #expect(client.exitedCleanly, "stderr: \(client.standardError)")
+        #expect(client.lines == (1...10).flatMap { ["Sending msg \($0)", "Received msg \($0)"] })
+
+        var requestsSeen: [String] = []
+        for server in servers {
+            let result = try await server.finish()
+            #expect(result.exitedCleanly)
+            let requests = result.lines.filter { $0.hasPrefix("Got ") }
+            #expect(!requests.isEmpty, "one server got no request")
+            requestsSeen += requests
+        }
+        #expect(Set(requestsSeen) == Set((1...10).map { "Got msg \($0)" }))
+        #expect(requestsSeen.count == 10)
+    }
+
+    @Test("echo: the server echoes every frame of a multipart request")
+    func echoMultipart() async throws {
+        let endpoint = try Endpoints.fresh()
+        let server = try DemoProcess("echo-server", ["--bind", endpoint, "--count", "1"])
+        try await server.waitForOutput("echo-server: bound to")
+
+        let context = try Context(defaultLinger: .zero)
+        let socket = try RequestSocket(context: context)
+        try socket.connect(to: endpoint)
+        let frames: [[UInt8]] = [Array("hello".utf8), [], [0, 255, 10]]
+        try socket.send(multipart: frames)
+        var reply = Multipart()
+        let deadline = ContinuousClock.now + processTimeout
+        while try !socket.receive(into: &reply, .dontWait) {
+            guard ContinuousClock.now < deadline else { throw DemoTestError("no reply from echo-server") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(reply.allBytes == frames)
+
+        let result = try await server.finish()
+        #expect(result.exitedCleanly)
+        #expect(result.standardOutput.contains("Got hello |  | "))
+    }
+
+    @Test("echo: the client fails when no reply comes in time")
+    func echoClientTimeout() async throws {
+        let start = ContinuousClock.now
+        let result = try await DemoProcess.run(
+            "echo-client", ["--connect", try Endpoints.fresh(), "--timeout-ms", "200"])
+        #expect(!result.signaled)
+        #expect(result.status == 1)
+        #expect(result.lines == ["Sending msg 1"])
+        #expect(result.standardError == "error: no reply to 'msg 1' within 200 ms\n")
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    // MARK: Publish/subscribe
+
+    @Test("soccer: subscribers see only their topics")
+    func soccerTopics() async throws {
+        let endpoint = try Endpoints.fresh()
+        let publisher = try DemoProcess("soccer-publisher", ["--bind", endpoint, "--interval-ms", "5"])
+        try await publisher.waitForOutput("-> ")
+
+        async let brazil = DemoProcess.run(
+            "soccer-subscriber", ["--connect", endpoint, "--topic", "brazil", "--count", "5"])
+        async let iberia = DemoProcess.run(
+            "soccer-subscriber", ["--connect", endpoint, "--topic", "portugal", "--topic", "germany", "--count", "5"])
+        for (result, topics) in [(try await brazil, ["brazil "]), (try await iberia, ["portugal ", "germany "])] {
+            #expect(result.exitedCleanly, "stderr: \(result.standardError)")
+            let events = result.lines.filter { !$0.hasPrefix("soccer-subscriber: ") }
+            #expect(events.count == 5)
+            for event in events {
+                #expect(topics.contains { event.hasPrefix($0) }, "unexpected event '\(event)'")
+            }
+        }
+
+        let (result, _) = try await publisher.stop(with: SIGINT)
+        #expect(result.exitedCleanly)
+        let published = result.lines.filter { $0.hasPrefix("-> ") }
+        #expect(published.contains { !$0.hasPrefix("-> brazil") }, "the publisher only chose brazil")
+    }
+
+    @Test("soccer: the publisher stops after --count events")
+    func soccerPublisherCount() async throws {
+        let result = try await DemoProcess.run(
+            "soccer-publisher", ["--bind", try Endpoints.fresh(), "--count", "3", "--interval-ms", "1"])
+        #expect(result.exitedCleanly)
+        let published = result.lines.filter { $0.hasPrefix("-> ") }
+        #expect(published.count == 3)
+        let countries = ["netherlands", "brazil", "germany", "portugal"]
+        let events = ["yellow card", "red card", "goal", "corner", "foul"]
+        for line in published {
+            let words = line.dropFirst(3).split(separator: " ", maxSplits: 1).map(String.init)
+            #expect(words.count == 2 && countries.contains(words[0]) && events.contains(words[1]), "'\(line)'")
+        }
+    }
+
+    // MARK: Pipeline
+
+    @Test("pipeline: a ventilator, two workers and a sink")
+    func pipelineWithTwoWorkers() async throws {
+        let ventilator = try Endpoints.fresh()
+        let sinkEndpoint = try Endpoints.fresh()
+        let sink = try DemoProcess("pipeline-sink", ["--bind", sinkEndpoint, "--tasks", "20"])
+        let workers = try (0..<2).map { _ in
+            try DemoProcess("pipeline-worker", ["--connect", ventilator, "--push", sinkEndpoint])
+        }
+        try await sink.waitForOutput("pipeline-sink: bound to")
+        for worker in workers { try await worker.waitForOutput("pipeline-worker: pulling") }
+
+        let source = try await DemoProcess.run(
+            "pipeline-ventilator",
+            ["--bind", ventilator, "--sink", sinkEndpoint, "--tasks", "20", "--wait-ms", "1000"])
+        #expect(source.exitedCleanly, "stderr: \(source.standardError)")
+        let cost = source.lines.last.flatMap { line in
+            line.hasPrefix("total expected cost: ") && line.hasSuffix(" msec")
+                ? Int(line.dropFirst(21).dropLast(5)) : nil
+        }
+        #expect(cost.map { (20...200).contains($0) } == true, "\(source.lines)")
+
+        let collected = try await sink.finish()
+        #expect(collected.exitedCleanly)
+        #expect(collected.lines.contains("received 20 results"))
+        #expect(collected.lines.contains { $0.hasPrefix("total elapsed time: ") && $0.hasSuffix(" msec") })
+
+        var tasksDone = 0
+        for worker in workers {
+            let (result, _) = try await worker.stop(with: SIGTERM)
+            #expect(result.exitedCleanly)
+            let done = result.lines.filter { $0.hasPrefix("working ") }.count
+            #expect(done > 0, "a worker got no task")
+            tasksDone += done
+        }
+        #expect(tasksDone == 20)
+    }
+
+    // MARK: Devices
+
+    @Test("queue device: echo-client -> queue -> echo-server")
+    func queueDevice() async throws {
+        let (frontend, backend) = (try Endpoints.fresh(), try Endpoints.fresh())
+        let device = try DemoProcess("zmq-device", ["queue", "--frontend", frontend, "--backend", backend])
+        try await device.waitForOutput("queue: \(frontend) -> \(backend)")
+        let server = try DemoProcess("echo-server", ["--connect", backend, "--count", "5"])
+
+        let client = try await DemoProcess.run("echo-client", ["--connect", frontend, "--count", "5"])
+        #expect(client.exitedCleanly, "stderr: \(client.standardError)")
+        #expect(client.lines.last == "Received msg 5")
+
+        let served = try await server.finish()
+        #expect(served.exitedCleanly)
+        #expect(served.lines.filter { $0.hasPrefix("Got msg ") }.count == 5)
+        let (stopped, _) = try await device.stop(with: SIGINT)
+        #expect(stopped.exitedCleanly)
+    }
+
+    @Test("forwarder device: soccer-publisher -> forwarder -> soccer-subscriber")
+    func forwarderDevice() async throws {
+        let (frontend, backend) = (try Endpoints.fresh(), try Endpoints.fresh())
+        let device = try DemoProcess("zmq-device", ["forwarder", "--frontend", frontend, "--backend", backend])
+        try await device.waitForOutput("forwarder: \(frontend) -> \(backend)")
+        let publisher = try DemoProcess("soccer-publisher", ["--connect", frontend, "--interval-ms", "5"])
+
+        let subscriber = try await DemoProcess.run(
+            "soccer-subscriber", ["--connect", backend, "--topic", "brazil", "--count", "3"])
+        #expect(subscriber.exitedCleanly, "stderr: \(subscriber.standardError)")
+        let events = subscriber.lines.filter { !$0.hasPrefix("soccer-subscriber: ") }
+        #expect(events.count == 3)
+        #expect(events.allSatisfy { $0.hasPrefix("brazil ") }, "\(events)")
+
+        for process in [publisher, device] {
+            let (result, _) = try await process.stop(with: SIGTERM)
+            #expect(result.exitedCleanly)
+        }
+    }
+
+    @Test("streamer device: pipeline-ventilator -> streamer -> pipeline-worker -> pipeline-sink")
+    func streamerDevice() async throws {
+        let (frontend, backend, sinkEndpoint) = (try Endpoints.fresh(), try Endpoints.fresh(), try Endpoints.fresh())
+        let device = try DemoProcess("zmq-device", ["streamer", "--frontend", frontend, "--backend", backend])
+        let sink = try DemoProcess("pipeline-sink", ["--bind", sinkEndpoint, "--tasks", "10"])
+        let worker = try DemoProcess("pipeline-worker", ["--connect", backend, "--push", sinkEndpoint])
+        try await device.waitForOutput("streamer: \(frontend) -> \(backend)")
+        try await sink.waitForOutput("pipeline-sink: bound to")
+        try await worker.waitForOutput("pipeline-worker: pulling")
+
+        let source = try await DemoProcess.run(
+            "pipeline-ventilator",
+            ["--connect", frontend, "--sink", sinkEndpoint, "--tasks", "10", "--wait-ms", "100"])
+        #expect(source.exitedCleanly, "stderr: \(source.standardError)")
+
+        let collected = try await sink.finish()
+        #expect(collected.exitedCleanly)
+        #expect(collected.lines.contains("received 10 results"))
+        for process in [worker, device] {
+            let (result, _) = try await process.stop(with: SIGINT)
+            #expect(result.exitedCleanly)
+        }
+    }
+}

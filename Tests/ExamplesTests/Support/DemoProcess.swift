@@ -1,0 +1,259 @@
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The longest a demo may run in a test before it is killed and the test fails.
+let processTimeout: Duration = .seconds(20)
+
+/// The folder holding the built demos: the one the test bundle was built into (such as
+/// `.build/debug`), or `$DEMO_BIN_DIR` when set.
+let demoBinaryFolder: URL = {
+    if let folder = ProcessInfo.processInfo.environment["DEMO_BIN_DIR"] {
+        return URL(fileURLWithPath: folder, isDirectory: true)
+    }
+    // `swift test` runs `<bin>/<Package>PackageTests.xctest`, which sits next to the demos.
+    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+}()
+
+/// What a finished demo left behind.
+struct DemoResult: Sendable {
+    /// The exit status, or the signal number when `signaled` is true.
+    let status: Int32
+    /// Whether the process was ended by a signal (a crash, or a kill) instead of exiting.
+    let signaled: Bool
+    let standardOutput: String
+    let standardError: String
+
+    /// Whether the process exited (not killed by a signal) with status 0.
+    var exitedCleanly: Bool { !signaled && status == 0 }
+
+    /// The lines of standard output.
+    var lines: [String] { standardOutput.split(separator: "\n").map(String.init) }
+}
+
+/// A demo executable running as a child process, with its output captured.
+///
+/// Every wait is bounded: a demo that outlives ``processTimeout`` is killed and the test
+/// fails. A demo still running when the value is released is killed too, so a failing test
+/// leaves nothing behind.
+final class DemoProcess: Sendable {
+    let name: String
+    private let process: Process
+    private let output = OutputBuffer()
+    private let errors = OutputBuffer()
+    /// When Foundation saw the process end, recorded on its own thread so that a busy test
+    /// pool does not inflate the measured time.
+    private let exitTime = ExitTime()
+
+    /// Starts a demo.
+    ///
+    /// - Parameters:
+    ///   - name: The executable's name, such as `echo-server`.
+    ///   - arguments: Its command-line arguments.
+    init(_ name: String, _ arguments: [String]) throws {
+        self.name = name
+        let executable = demoBinaryFolder.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw DemoTestError("\(executable.path) is missing; build the demos first (swift build)")
+        }
+        process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let outputPipe = Pipe()
+        let errorPipe = Pipe()
+        process.standardOutput = outputPipe
+        process.standardError = errorPipe
+        process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [exitTime] _ in exitTime.record() }
+        try process.run()
+        output.collect(from: outputPipe.fileHandleForReading)
+        errors.collect(from: errorPipe.fileHandleForReading)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Runs a demo to completion.
+    static func run(_ name: String, _ arguments: [String]) async throws -> DemoResult {
+        let demo = try DemoProcess(name, arguments)
+        return try await demo.finish()
+    }
+
+    /// The standard output so far.
+    var standardOutput: String { output.text }
+
+    /// Sends the process a signal, such as `SIGINT`.
+    func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits until standard output contains `text`.
+    ///
+    /// - Throws: An error, after killing the demo, if the text does not appear within
+    ///   ``processTimeout`` or the demo ends without printing it.
+    func waitForOutput(_ text: String) async throws {
+        let deadline = ContinuousClock.now + processTimeout
+        while !output.text.contains(text) {
+            if !process.isRunning {
+                // Give the reader a moment to drain what the process wrote before exiting.
+                try await output.waitForEnd(until: .now + .seconds(2))
+                if output.text.contains(text) { return }
+                throw DemoTestError("\(name) ended without printing '\(text)'; \(describeOutput())")
+            }
+            if ContinuousClock.now > deadline {
+                send(SIGKILL)
+                throw DemoTestError("\(name) did not print '\(text)' within \(processTimeout); \(describeOutput())")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Waits for the process to end and returns its status and output.
+    ///
+    /// - Parameter timeout: How long to wait before killing the process.
+    /// - Throws: An error, after killing the demo, if it does not end in time.
+    func finish(within timeout: Duration = processTimeout) async throws -> DemoResult {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                send(SIGKILL)
+                throw DemoTestError("\(name) did not exit within \(timeout); \(describeOutput())")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let drainDeadline = ContinuousClock.now + .seconds(2)
+        while exitTime.recorded == nil && ContinuousClock.now < drainDeadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await output.waitForEnd(until: drainDeadline)
+        try await errors.waitForEnd(until: drainDeadline)
+        return DemoResult(
+            status: process.terminationStatus,
+            signaled: process.terminationReason == .uncaughtSignal,
+            standardOutput: output.text,
+            standardError: errors.text)
+    }
+
+    /// Sends a signal, and returns the result and how long the demo took to exit.
+    func stop(with signal: Int32 = SIGTERM) async throws -> (DemoResult, Duration) {
+        let start = ContinuousClock.now
+        send(signal)
+        let result = try await finish()
+        return (result, (exitTime.recorded ?? .now) - start)
+    }
+
+    private func describeOutput() -> String {
+        "stdout: \(output.text.debugDescription), stderr: \(errors.text.debugDescription)"
+    }
+}
+
+/// The moment a child process ended.
+private final class ExitTime: Sendable {
+    private let instant = Mutex<ContinuousClock.Instant?>(nil)
+
+    var recorded: ContinuousClock.Instant? { instant.withLock { $0 } }
+
+    func record() {
+        let now = ContinuousClock.now
+        instant.withLock { $0 = now }
+    }
+}
+
+/// The bytes read so far from one of a child's output pipes.
+private final class OutputBuffer: Sendable {
+    private let state = Mutex<(bytes: [UInt8], ended: Bool)>(([], false))
+
+    var text: String { state.withLock { String(decoding: $0.bytes, as: UTF8.self) } }
+
+    /// Reads `handle` on a thread of its own until end of file. The thread keeps the handle
+    /// (and so its descriptor) alive until then.
+    func collect(from handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            let descriptor = handle.fileDescriptor
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    state.withLock { $0.bytes += chunk[..<count] }
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            state.withLock { $0.ended = true }
+            withExtendedLifetime(handle) {}
+        }
+    }
+
+    /// Waits for end of file, at most until `deadline`.
+    ///
+    /// Another child started at the same moment may have inherited the pipe's write end and
+    /// delay end of file; what the demo wrote before exiting is here by the deadline anyway.
+    func waitForEnd(until deadline: ContinuousClock.Instant) async throws {
+        while !state.withLock({ $0.ended }) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+struct DemoTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Fresh loopback TCP endpoints for the demos, which take explicit endpoints.
+///
+/// The kernel picks a free port: a socket with `SO_REUSEADDR` is bound to port 0 and then
+/// kept open, never listening, for the rest of the test run. That reserves the port: no other
+/// socket without `SO_REUSEADDR`, in this process or another test run, can bind it (and the
+/// kernel does not hand it out for port 0), yet the demo can, since libzmq sets
+/// `SO_REUSEADDR` and Linux lets a listener share a port with bound sockets that are not
+/// listening. So tests running in parallel never collide, and no port is fixed.
+enum Endpoints {
+    /// The reserved ports, with the descriptors that hold them.
+    private static let reserved = Mutex<[UInt16: Int32]>([:])
+
+    /// A `tcp://127.0.0.1:<port>` endpoint that nothing listens on yet.
+    static func fresh() throws -> String {
+        for _ in 0..<100 {
+            let (port, descriptor) = try reservePort()
+            let isNew = reserved.withLock { reserved in
+                guard reserved[port] == nil else { return false }
+                reserved[port] = descriptor
+                return true
+            }
+            if isNew { return "tcp://127.0.0.1:\(port)" }
+            close(descriptor)
+        }
+        throw DemoTestError("cannot find a free TCP port")
+    }
+
+    private static func reservePort() throws -> (UInt16, Int32) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw DemoTestError("socket() failed: errno \(errno)") }
+        var reuse: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            let error = errno
+            close(descriptor)
+            throw DemoTestError("cannot bind a loopback port: errno \(error)")
+        }
+        return (UInt16(bigEndian: address.sin_port), descriptor)
+    }
+}
