@@ -216,13 +216,7 @@ public final class Device: Sendable {
                     if finished.result != nil { return nil }
                 }
             }
-            return ProxyStatistics(
-                frontend: ProxySideStatistics(
-                    messagesReceived: counters[0], bytesReceived: counters[1],
-                    messagesSent: counters[2], bytesSent: counters[3]),
-                backend: ProxySideStatistics(
-                    messagesReceived: counters[4], bytesReceived: counters[5],
-                    messagesSent: counters[6], bytesSent: counters[7]))
+            return ProxyStatistics(reply: counters)
         }
     }
 }

@@ -47,17 +47,7 @@ public struct Message: ~Copyable, @unchecked Sendable {
     public init(count: Int) throws(ZMQError) {
         // Initialize in place: the struct is the caller's zmq_msg_t, as in C.
         raw = zmq_msg_t()
-        guard count >= 0 else {
-            zmq_msg_init(&raw)
-            throw .invalidArgument
-        }
-        if zmq_msg_init_size(&raw, count) != 0 {
-            let error = ZMQError(rawValue: zmq_errno())
-            // A failed init leaves the struct unusable; make it a valid empty message for
-            // `deinit`.
-            zmq_msg_init(&raw)
-            throw error
-        }
+        try Self.initialize(&raw, count: count)
     }
 
     /// Replaces the payload with a new, uninitialized one of the given size, in place.
@@ -75,6 +65,13 @@ public struct Message: ~Copyable, @unchecked Sendable {
     @inlinable @inline(__always)
     public mutating func rebuild(count: Int) throws(ZMQError) {
         zmq_msg_close(&raw)
+        try Self.initialize(&raw, count: count)
+    }
+
+    /// Initializes a `zmq_msg_t` with a payload of `count` bytes; on failure, leaves it a
+    /// valid empty message (so `deinit` can close it) and throws.
+    @inlinable @inline(__always)
+    internal static func initialize(_ raw: inout zmq_msg_t, count: Int) throws(ZMQError) {
         guard count >= 0 else {
             zmq_msg_init(&raw)
             throw .invalidArgument

@@ -142,6 +142,18 @@ public struct ProxyStatistics: Hashable, Sendable {
         self.frontend = frontend
         self.backend = backend
     }
+
+    /// Creates statistics from the eight counters of a STATISTICS reply, in libzmq's order:
+    /// frontend then backend, each messages and bytes received, then messages and bytes sent.
+    internal init(reply counters: [UInt64]) {
+        precondition(counters.count == 8, "a STATISTICS reply has eight counters")
+        frontend = ProxySideStatistics(
+            messagesReceived: counters[0], bytesReceived: counters[1],
+            messagesSent: counters[2], bytesSent: counters[3])
+        backend = ProxySideStatistics(
+            messagesReceived: counters[4], bytesReceived: counters[5],
+            messagesSent: counters[6], bytesSent: counters[7])
+    }
 }
 
 extension Socket where Kind: SendingKind {
@@ -176,12 +188,6 @@ extension Socket where Kind: SendingKind & ReceivingKind {
             guard reply.size(at: index) == 8 else { throw .invalidArgument }
             counters.append(reply.withUnsafeBytes(at: index) { $0.loadUnaligned(as: UInt64.self) })
         }
-        return ProxyStatistics(
-            frontend: ProxySideStatistics(
-                messagesReceived: counters[0], bytesReceived: counters[1],
-                messagesSent: counters[2], bytesSent: counters[3]),
-            backend: ProxySideStatistics(
-                messagesReceived: counters[4], bytesReceived: counters[5],
-                messagesSent: counters[6], bytesSent: counters[7]))
+        return ProxyStatistics(reply: counters)
     }
 }
