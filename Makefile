@@ -37,7 +37,7 @@ test: test-deps
 	$(SWIFT) test
 
 bench: deps
-	bash Benchmarks/sweep.sh
+	bash Benchmarks/sweep.sh --reps 5
 
 bench-quick: deps
 	bash Benchmarks/sweep.sh --quick
