@@ -2,7 +2,8 @@
 #
 #   make demo    installs libzmq if needed, builds, and runs the classic demos end to end
 #   make test    installs libzmq if needed, then runs the test suite (swift test)
-#   make bench   the Swift-vs-C latency/throughput sweep (make bench-quick: under 2 minutes)
+#   make bench   Swift/C cross pairs, then the Swift-vs-C latency/throughput sweep
+#                (make bench-quick: the same in under 2 minutes)
 #   make allocations  heap allocations per message on the hot paths
 
 SWIFT ?= swift
@@ -24,7 +25,9 @@ deps:
 test-deps: deps
 	@if command -v python3 >/dev/null && ! python3 -c 'import zmq' 2>/dev/null; then \
 		echo "installing pyzmq for the interoperability tests"; \
-		python3 -m pip install -q pyzmq || echo "pyzmq unavailable: interoperability tests will be skipped"; \
+		python3 -m pip install -q pyzmq 2>/dev/null || \
+		{ $(SUDO) apt-get install -y -qq python3-zmq >/dev/null 2>&1 && python3 -c 'import zmq'; } || \
+		echo "pyzmq unavailable: interoperability tests will be skipped"; \
 	fi
 
 build: deps
@@ -37,10 +40,12 @@ test: test-deps
 	$(SWIFT) test
 
 bench: deps
-	bash Benchmarks/sweep.sh --reps 5
+	bash Benchmarks/cross-pairs.sh
+	bash Benchmarks/sweep.sh --reps 5 --no-build
 
 bench-quick: deps
-	bash Benchmarks/sweep.sh --quick
+	bash Benchmarks/cross-pairs.sh
+	bash Benchmarks/sweep.sh --quick --no-build
 
 allocations: deps
 	$(SWIFT) build -c release --package-path Benchmarks --product allocations

@@ -3,7 +3,7 @@
 # on a shared machine where wall-clock numbers swing by 5-30%.
 #
 # Each tool runs at two message counts; (instructions at N2 - instructions at N1) / (N2 - N1)
-# is the cost of one more message, without start-up and connection set-up. For tcp and ipc,
+# is the cost of one more message, without start-up and connection set-up. For tcp,
 # only the measured side (local_thr / remote_lat) runs under callgrind; its peer is the C tool.
 #
 # usage: Benchmarks/instructions.sh [--sizes "8 64 4096"] [--n1 100000] [--n2 200000]

@@ -36,7 +36,9 @@ struct EchoClient: ParsableCommand {
     func validate() throws {
         if endpoints.isEmpty { throw ValidationError("Give at least one endpoint with --connect.") }
         if count < 1 { throw ValidationError("--count must be at least 1.") }
-        if timeoutMilliseconds < 1 { throw ValidationError("--timeout-ms must be at least 1.") }
+        if !(1...Int(Int32.max)).contains(timeoutMilliseconds) {
+            throw ValidationError("--timeout-ms must be from 1 to \(Int32.max).")
+        }
     }
 
     func run() throws {

@@ -79,8 +79,10 @@ public enum Demo {
             // Stopped by SIGINT or SIGTERM: a normal end, and an immediate one. Terminating
             // the context would wait up to each socket's linger period for peers that may
             // never come (a SUB socket's subscription to an absent publisher, say), so the
-            // process exits now and drops whatever is still queued.
-            exit(EXIT_SUCCESS)
+            // process exits now and drops whatever is still queued. `_exit` skips exit-time
+            // destructors, which must not run while libzmq's threads are still live.
+            fflush(nil)
+            _exit(EXIT_SUCCESS)
         } catch let exit as ExitCode {
             throw exit
         } catch let error as ValidationError {

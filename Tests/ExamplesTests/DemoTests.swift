@@ -217,14 +217,12 @@ struct DemoTests {
 
     @Test("echo: the client fails when no reply comes in time")
     func echoClientTimeout() async throws {
-        let start = ContinuousClock.now
         let result = try await DemoProcess.run(
             "echo-client", ["--connect", try Endpoints.fresh(), "--timeout-ms", "200"])
         #expect(!result.signaled)
         #expect(result.status == 1)
         #expect(result.lines == ["Sending msg 1"])
         #expect(result.standardError == "error: no reply to 'msg 1' within 200 ms\n")
-        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     // MARK: Publish/subscribe

@@ -29,10 +29,11 @@ public struct PerfArguments: Sendable {
             : "usage: \(tool) <message-size> <\(countName)>"
         guard arguments.count == (hasEndpoint ? 3 : 2) else { fail(usage) }
         let endpoint = hasEndpoint ? arguments.removeFirst() : nil
-        guard let size = Int(arguments[0]), size >= 0, let count = Int(arguments[1]), count > 0 else {
+        // The C tools read C ints; accept the same range.
+        guard let size = Int32(arguments[0]), size >= 0, let count = Int32(arguments[1]), count > 0 else {
             fail(usage)
         }
-        return PerfArguments(endpoint: endpoint, messageSize: size, count: count)
+        return PerfArguments(endpoint: endpoint, messageSize: Int(size), count: Int(count))
     }
 }
 

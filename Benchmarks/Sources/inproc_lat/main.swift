@@ -7,16 +7,17 @@ let arguments = PerfArguments.parse(tool: "inproc_lat", countName: "roundtrip-co
 runTool { () throws(ZMQError) in
     let context = try Context()
     let endpoint = "inproc://lat_test"
-    let server = try ReplySocket(context: context)
-    try server.bind(to: endpoint)
-    // The REQ end runs on its own thread with its own socket, as in libzmq's inproc_lat.
+    // As in libzmq's inproc_lat, the main thread binds the REQ end and times the round trips;
+    // the REP end echoes on its own thread with its own socket.
+    let client = try RequestSocket(context: context)
+    try client.bind(to: endpoint)
     let thread = startThread {
         runTool { () throws(ZMQError) in
-            let client = try RequestSocket(context: context)
-            try client.connect(to: endpoint)
-            try pingLoop(client, size: arguments.messageSize, count: arguments.count)
+            let server = try ReplySocket(context: context)
+            try server.connect(to: endpoint)
+            try echoLoop(server, size: arguments.messageSize, count: arguments.count)
         }
     }
-    try echoLoop(server, size: arguments.messageSize, count: arguments.count)
+    try pingLoop(client, size: arguments.messageSize, count: arguments.count)
     joinThread(thread)
 }

@@ -36,8 +36,23 @@ enum TestEnvironment {
         var template = Array("/tmp/zmq-swift-tests-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "cannot create a temporary folder for ipc:// tests")
+        // Remove the folder and its socket files when the test process exits.
+        atexit { removeTemporaryFolder() }
         return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
+
+    private static func removeTemporaryFolder() {
+        let folder = temporaryFolder
+        guard let entries = opendir(folder) else { return }
+        while let entry = readdir(entries) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { unlink("\(folder)/\(name)") }
+        }
+        closedir(entries)
+        rmdir(folder)
+    }
 }
 
 /// The longest any test receive waits; every test socket gets it, so nothing can hang.
