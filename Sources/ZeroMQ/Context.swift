@@ -142,7 +142,8 @@ public final class Context: Sendable {
         while zmq_ctx_term(handle) == -1 && zmq_errno() == EINTR {}
     }
 
-    /// Creates a libzmq socket of the given type, unless the context is shut down.
+    /// Creates a libzmq socket of the given type with the context's ``defaultLinger``, unless
+    /// the context is shut down.
     internal func makeSocket(type: CInt) throws(ZMQError) -> UnsafeMutableRawPointer {
         let result: Result<UnsafeMutableRawPointer, ZMQError> = state.withLock { state in
             guard state == .running else { return .failure(.contextTerminated) }
@@ -151,7 +152,17 @@ public final class Context: Sendable {
             }
             return .success(socket)
         }
-        return try result.get()
+        let socket = try result.get()
+        // libzmq's own default is to linger for ever, which `nil` keeps.
+        if let linger = defaultLinger {
+            var milliseconds = CInt(clamping: linger.wholeMilliseconds)
+            if zmq_setsockopt(socket, ZMQ_LINGER, &milliseconds, MemoryLayout<CInt>.size) != 0 {
+                let error = ZMQError(rawValue: zmq_errno())
+                zmq_close(socket)
+                throw error
+            }
+        }
+        return socket
     }
 
     /// Reads a context option.

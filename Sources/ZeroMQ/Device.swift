@@ -97,8 +97,6 @@ public final class Device: Sendable {
         func open(_ type: CInt, bindingTo endpoint: String?) throws(ZMQError) -> UnsafeMutableRawPointer {
             let socket = try context.makeSocket(type: type)
             opened.append(socket)
-            var linger = CInt(clamping: context.defaultLinger?.wholeMilliseconds ?? -1)
-            _ = try valueOrError { zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<CInt>.size) }
             if let endpoint { _ = try withEndpoint(endpoint) { zmq_bind(socket, $0) } }
             return socket
         }

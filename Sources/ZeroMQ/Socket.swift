@@ -158,16 +158,7 @@ internal final class SocketOwner {
     let context: Context
 
     init(context: Context, type: CInt) throws(ZMQError) {
-        let handle = try context.makeSocket(type: type)
-        if let linger = context.defaultLinger {
-            var milliseconds = CInt(clamping: linger.wholeMilliseconds)
-            if zmq_setsockopt(handle, ZMQ_LINGER, &milliseconds, MemoryLayout<CInt>.size) != 0 {
-                let error = ZMQError(rawValue: zmq_errno())
-                zmq_close(handle)
-                throw error
-            }
-        }
-        self.handle = handle
+        self.handle = try context.makeSocket(type: type)
         self.context = context
     }
 
