@@ -70,8 +70,8 @@ struct PipelineVentilator: ParsableCommand {
             // The tasks are only queued so far. A longer linger than the context's one second
             // lets them all reach the workers before the process exits: `Demo.run` terminates
             // the context, which waits for it.
-            sender.close(linger: .seconds(10))
-            sinkSignal.close(linger: .seconds(10))
+            try sender.close(linger: .seconds(10))
+            try sinkSignal.close(linger: .seconds(10))
         }
     }
 }

@@ -35,12 +35,16 @@ public struct DemoError: Error, CustomStringConvertible, Sendable {
 /// - Returns: What `body` returns.
 /// - Throws: A ``DemoError`` reading "cannot *action*: *reason*", or
 ///   ``ZMQError/contextTerminated``.
+@discardableResult
 public func attempt<Result>(_ action: String, _ body: () throws(ZMQError) -> Result) throws -> Result {
     do {
         return try body()
     } catch .contextTerminated {
         throw ZMQError.contextTerminated
     } catch {
-        throw DemoError("cannot \(action): \(error)")
+        // An error that names its endpoint or option already begins with the action
+        // ("bind to 'foo': …"); don't say it twice.
+        let saysWhatFailed = error.endpoint != nil || error.option != nil
+        throw DemoError(saysWhatFailed ? "cannot \(error)" : "cannot \(action): \(error)")
     }
 }

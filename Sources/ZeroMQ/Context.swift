@@ -76,7 +76,13 @@ public final class Context: Sendable {
         ipv6: Bool = false,
         defaultLinger: Duration? = .seconds(1)
     ) throws(ZMQError) {
-        if let linger = defaultLinger, linger < .zero { throw .invalidArgument }
+        if let linger = defaultLinger {
+            do {
+                _ = try millisecondsValue(linger)
+            } catch {
+                throw error.adding(action: .call("Context(defaultLinger: \(linger))"))
+            }
+        }
         let handle = try pointerOrError { zmq_ctx_new() }
         self.init(handle: handle, defaultLinger: defaultLinger)
         // From here on, `deinit` terminates the context if an option is rejected.
@@ -145,19 +151,15 @@ public final class Context: Sendable {
     /// Creates a libzmq socket of the given type with the context's ``defaultLinger``, unless
     /// the context is shut down.
     internal func makeSocket(type: CInt) throws(ZMQError) -> UnsafeMutableRawPointer {
-        let result: Result<UnsafeMutableRawPointer, ZMQError> = state.withLock { state in
-            guard state == .running else { return .failure(.contextTerminated) }
-            guard let socket = zmq_socket(handle, type) else {
-                return .failure(ZMQError(rawValue: zmq_errno()))
-            }
-            return .success(socket)
+        let socket = try state.withLock { (state) throws(ZMQError) -> UnsafeMutableRawPointer in
+            guard state == .running else { throw .contextTerminated }
+            return try pointerOrError { zmq_socket(handle, type) }
         }
-        let socket = try result.get()
         // libzmq's own default is to linger for ever, which `nil` keeps.
         if let linger = defaultLinger {
-            var milliseconds = CInt(clamping: linger.wholeMilliseconds)
-            if zmq_setsockopt(socket, ZMQ_LINGER, &milliseconds, MemoryLayout<CInt>.size) != 0 {
-                let error = ZMQError(rawValue: zmq_errno())
+            do {
+                try SocketOption.linger.format.write(socket, ZMQ_LINGER, linger)
+            } catch {
                 zmq_close(socket)
                 throw error
             }
@@ -169,22 +171,32 @@ public final class Context: Sendable {
     ///
     /// - Parameter option: The option to read, such as ``ContextOption/ioThreads``.
     /// - Returns: The option's current value.
-    /// - Throws: ``ZMQError/invalidArgument`` if libzmq does not know the option.
+    /// - Throws: ``ZMQError/invalidArgument`` if libzmq does not know the option;
+    ///   ``ZMQError/contextTerminated`` once the context is terminated.
     ///
     /// The corresponding C function is `zmq_ctx_get`.
     public func option<Value>(_ option: ContextOption<Value>) throws(ZMQError) -> Value {
-        Value(_contextValue: try whileNotTerminated { zmq_ctx_get(handle, option.rawValue) })
+        do {
+            return option.format.decode(try whileNotTerminated { zmq_ctx_get(handle, option.rawValue) })
+        } catch {
+            throw error.adding(action: .readOption, option: .init(name: option.name, cName: option.cName))
+        }
     }
 
     /// Reads a read-only context property.
     ///
     /// - Parameter property: The property to read, such as ``ContextProperty/socketLimit``.
     /// - Returns: The property's value.
-    /// - Throws: ``ZMQError/invalidArgument`` if libzmq does not know the property.
+    /// - Throws: ``ZMQError/invalidArgument`` if libzmq does not know the property;
+    ///   ``ZMQError/contextTerminated`` once the context is terminated.
     ///
     /// The corresponding C function is `zmq_ctx_get`.
     public func property<Value>(_ property: ContextProperty<Value>) throws(ZMQError) -> Value {
-        Value(_contextValue: try whileNotTerminated { zmq_ctx_get(handle, property.rawValue) })
+        do {
+            return property.format.decode(try whileNotTerminated { zmq_ctx_get(handle, property.rawValue) })
+        } catch {
+            throw error.adding(action: .readOption, option: .init(name: property.name, cName: property.cName))
+        }
     }
 
     /// Sets a context option.
@@ -194,21 +206,26 @@ public final class Context: Sendable {
     /// - Parameters:
     ///   - option: The option to set, such as ``ContextOption/maxSockets``.
     ///   - value: The new value.
-    /// - Throws: ``ZMQError/invalidArgument`` for a value out of range.
+    /// - Throws: ``ZMQError/invalidArgument`` for a value out of range, naming the option and
+    ///   the value; ``ZMQError/contextTerminated`` once the context is terminated.
     ///
     /// The corresponding C function is `zmq_ctx_set`.
     public func setOption<Value>(_ option: ContextOption<Value>, _ value: Value) throws(ZMQError) {
-        guard let raw = value._contextValue else { throw .invalidArgument }
-        _ = try whileNotTerminated { zmq_ctx_set(handle, option.rawValue, raw) }
+        do {
+            let raw = try option.format.encode(value).get()
+            _ = try whileNotTerminated { zmq_ctx_set(handle, option.rawValue, raw) }
+        } catch {
+            throw error.adding(
+                action: .setOption, option: .init(name: option.name, cName: option.cName), value: "\(value)")
+        }
     }
 
     /// Runs a libzmq call on the context handle unless the context is being or has been
     /// terminated (`zmq_ctx_term` frees the handle as it returns).
     private func whileNotTerminated(_ body: () -> CInt) throws(ZMQError) -> CInt {
-        let result: Result<CInt, ZMQError> = state.withLock { state in
-            guard state == .running || state == .shutDown else { return .failure(.contextTerminated) }
-            return Result { () throws(ZMQError) in try valueOrError(body) }
+        try state.withLock { (state) throws(ZMQError) -> CInt in
+            guard state == .running || state == .shutDown else { throw .contextTerminated }
+            return try valueOrError(body)
         }
-        return try result.get()
     }
 }

@@ -97,11 +97,11 @@ public final class Device: Sendable {
         func open(_ type: CInt, bindingTo endpoint: String?) throws(ZMQError) -> UnsafeMutableRawPointer {
             let socket = try context.makeSocket(type: type)
             opened.append(socket)
-            if let endpoint { _ = try withEndpoint(endpoint) { zmq_bind(socket, $0) } }
+            if let endpoint { _ = try withEndpoint(endpoint, .bind) { zmq_bind(socket, $0) } }
             return socket
         }
         func lastEndpoint(_ socket: UnsafeMutableRawPointer) -> String {
-            (try? String._read(from: socket, option: ZMQ_LAST_ENDPOINT)) ?? ""
+            (try? OptionFormat<String>.string.read(socket, ZMQ_LAST_ENDPOINT)) ?? ""
         }
         let sockets: (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeMutableRawPointer?, UnsafeMutableRawPointer, UnsafeMutableRawPointer)
         do {
@@ -114,7 +114,7 @@ public final class Device: Sendable {
             let steer = try open(ZMQ_PAIR, bindingTo: nil)
             var interval = Self.replyPollInterval
             _ = try valueOrError { zmq_setsockopt(steer, ZMQ_RCVTIMEO, &interval, MemoryLayout<CInt>.size) }
-            _ = try withEndpoint(controlEndpoint) { zmq_connect(steer, $0) }
+            _ = try withEndpoint(controlEndpoint, .connect) { zmq_connect(steer, $0) }
             sockets = (front, back, tap, control, steer)
         } catch {
             for socket in opened { zmq_close(socket) }

@@ -123,10 +123,9 @@ public struct Poller: ~Copyable {
             var milliseconds: Int = -1
             if let deadline {
                 let remaining = clock.now.duration(to: deadline)
-                let whole = remaining.wholeMilliseconds
-                // Round up, so that a sub-millisecond remainder waits instead of spinning.
-                let roundedUp = remaining > .milliseconds(whole) && whole < .max ? whole + 1 : whole
-                milliseconds = remaining <= .zero ? 0 : Int(clamping: roundedUp)
+                // Rounded up, as options are, so that a sub-millisecond remainder waits
+                // instead of spinning.
+                milliseconds = remaining <= .zero ? 0 : Int(clamping: remaining.roundedUpMilliseconds)
             }
             do {
                 return Int(try valueOrError(retryOnInterrupt: false) { zmq_poll(items, count, milliseconds) })

@@ -69,7 +69,7 @@ extension Socket {
     ///
     /// The corresponding C function is `zmq_socket_monitor`.
     public func startMonitor(on endpoint: String, events: MonitorEvents = .all) throws(ZMQError) {
-        _ = try withEndpoint(endpoint) { zmq_socket_monitor(handle, $0, CInt(events.rawValue)) }
+        _ = try withEndpoint(endpoint, .monitor) { zmq_socket_monitor(handle, $0, CInt(events.rawValue)) }
     }
 
     /// Stops reporting connection events.

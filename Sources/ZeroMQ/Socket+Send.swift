@@ -74,14 +74,7 @@ extension Socket where Kind: SendingKind {
     /// - Throws: The errors of ``send(_:_:retryOnInterrupt:)-(Message,_,_)``.
     @discardableResult
     public func send<Bytes: Sequence<UInt8>>(_ bytes: Bytes, _ flags: SendFlags = []) throws(ZMQError) -> Bool {
-        let done = bytes.withContiguousStorageIfAvailable { buffer in
-            Result<Bool, ZMQError> { () throws(ZMQError) in try send(UnsafeRawBufferPointer(buffer), flags) }
-        }
-        if let done { return try done.get() }
-        let array = Array(bytes)
-        return try array.withUnsafeBytes { buffer in
-            Result<Bool, ZMQError> { () throws(ZMQError) in try send(buffer, flags) }
-        }.get()
+        try withBytes(of: bytes) { (buffer) throws(ZMQError) in try send(buffer, flags) }
     }
 
     /// Sends a string's UTF-8 bytes, with no terminating NUL, as one frame.
@@ -94,9 +87,6 @@ extension Socket where Kind: SendingKind {
     /// - Throws: The errors of ``send(_:_:retryOnInterrupt:)-(Message,_,_)``.
     @discardableResult
     public func send(_ string: String, _ flags: SendFlags = []) throws(ZMQError) -> Bool {
-        var string = string
-        return try string.withUTF8 { buffer in
-            Result<Bool, ZMQError> { () throws(ZMQError) in try send(UnsafeRawBufferPointer(buffer), flags) }
-        }.get()
+        try withBytes(of: string.utf8) { (buffer) throws(ZMQError) in try send(buffer, flags) }
     }
 }

@@ -14,7 +14,7 @@ extension Socket where Kind == SocketType.Sub {
     ///
     /// The corresponding C option is `ZMQ_SUBSCRIBE`.
     public func subscribe(to prefix: some Sequence<UInt8>) throws(ZMQError) {
-        try Array(prefix)._write(to: handle, option: ZMQ_SUBSCRIBE)
+        try setOption(.subscribe, Array(prefix))
     }
 
     /// Subscribes to messages whose first frame starts with the UTF-8 bytes of `topic`.
@@ -34,7 +34,7 @@ extension Socket where Kind == SocketType.Sub {
     ///
     /// The corresponding C option is `ZMQ_UNSUBSCRIBE`.
     public func unsubscribe(from prefix: some Sequence<UInt8>) throws(ZMQError) {
-        try Array(prefix)._write(to: handle, option: ZMQ_UNSUBSCRIBE)
+        try setOption(.unsubscribe, Array(prefix))
     }
 
     /// Removes one earlier subscription to exactly this topic.
@@ -94,7 +94,7 @@ extension Socket where Kind == SocketType.Router {
     ///
     /// The corresponding C option is `ZMQ_ROUTER_MANDATORY`.
     public func setMandatoryRouting(_ isMandatory: Bool) throws(ZMQError) {
-        try setFlag(isMandatory, option: ZMQ_ROUTER_MANDATORY)
+        try setOption(.routerMandatory, isMandatory)
     }
 
     /// Lets a new connection with an existing routing id take that id over, instead of being
@@ -105,7 +105,7 @@ extension Socket where Kind == SocketType.Router {
     ///
     /// The corresponding C option is `ZMQ_ROUTER_HANDOVER`.
     public func setHandover(_ allowsHandover: Bool) throws(ZMQError) {
-        try setFlag(allowsHandover, option: ZMQ_ROUTER_HANDOVER)
+        try setOption(.routerHandover, allowsHandover)
     }
 }
 
@@ -118,7 +118,7 @@ extension Socket where Kind == SocketType.Req {
     ///
     /// The corresponding C option is `ZMQ_REQ_CORRELATE`.
     public func setCorrelation(_ correlates: Bool) throws(ZMQError) {
-        try setFlag(correlates, option: ZMQ_REQ_CORRELATE)
+        try setOption(.requestCorrelation, correlates)
     }
 
     /// Allows a new request before the previous reply arrived, resending to another peer;
@@ -130,7 +130,7 @@ extension Socket where Kind == SocketType.Req {
     ///
     /// The corresponding C option is `ZMQ_REQ_RELAXED`.
     public func setRelaxed(_ isRelaxed: Bool) throws(ZMQError) {
-        try setFlag(isRelaxed, option: ZMQ_REQ_RELAXED)
+        try setOption(.requestRelaxed, isRelaxed)
     }
 }
 
@@ -142,7 +142,7 @@ extension Socket where Kind == SocketType.XPub {
     ///
     /// The corresponding C option is `ZMQ_XPUB_VERBOSE`.
     public func setVerbose(_ isVerbose: Bool) throws(ZMQError) {
-        try setFlag(isVerbose, option: ZMQ_XPUB_VERBOSE)
+        try setOption(.xpubVerbose, isVerbose)
     }
 
     /// Leaves subscription management to the application: received subscriptions are not
@@ -153,7 +153,7 @@ extension Socket where Kind == SocketType.XPub {
     ///
     /// The corresponding C option is `ZMQ_XPUB_MANUAL`.
     public func setManual(_ isManual: Bool) throws(ZMQError) {
-        try setFlag(isManual, option: ZMQ_XPUB_MANUAL)
+        try setOption(.xpubManual, isManual)
     }
 
     /// Sends a welcome message to each new subscriber (which must subscribe to it to see it).
@@ -163,7 +163,7 @@ extension Socket where Kind == SocketType.XPub {
     ///
     /// The corresponding C option is `ZMQ_XPUB_WELCOME_MSG`.
     public func setWelcomeMessage(_ message: some Sequence<UInt8>) throws(ZMQError) {
-        try Array(message)._write(to: handle, option: ZMQ_XPUB_WELCOME_MSG)
+        try setOption(.xpubWelcomeMessage, Array(message))
     }
 
     /// Makes sends block (or fail with "would block") when a subscriber's queue is full,
@@ -174,7 +174,7 @@ extension Socket where Kind == SocketType.XPub {
     ///
     /// The corresponding C option is `ZMQ_XPUB_NODROP`.
     public func setNoDrop(_ noDrop: Bool) throws(ZMQError) {
-        try setFlag(noDrop, option: ZMQ_XPUB_NODROP)
+        try setOption(.xpubNoDrop, noDrop)
     }
 
     /// In manual mode, applies a subscription on behalf of the subscriber whose message was
@@ -185,7 +185,7 @@ extension Socket where Kind == SocketType.XPub {
     ///
     /// The corresponding C option is `ZMQ_SUBSCRIBE`.
     public func subscribe(to prefix: some Sequence<UInt8>) throws(ZMQError) {
-        try Array(prefix)._write(to: handle, option: ZMQ_SUBSCRIBE)
+        try setOption(.subscribe, Array(prefix))
     }
 
     /// In manual mode, applies a subscription to the UTF-8 bytes of `topic` on behalf of the
@@ -206,6 +206,48 @@ extension Socket where Kind == SocketType.XPub {
     ///
     /// The corresponding C option is `ZMQ_UNSUBSCRIBE`.
     public func unsubscribe(from prefix: some Sequence<UInt8>) throws(ZMQError) {
-        try Array(prefix)._write(to: handle, option: ZMQ_UNSUBSCRIBE)
+        try setOption(.unsubscribe, Array(prefix))
     }
+
+    /// In manual mode, removes a subscription to the UTF-8 bytes of `topic` on behalf of the
+    /// last subscriber.
+    ///
+    /// - Parameter topic: The topic prefix.
+    /// - Throws: ``ZMQError/contextTerminated``.
+    ///
+    /// The corresponding C option is `ZMQ_UNSUBSCRIBE`.
+    public func unsubscribe(from topic: String) throws(ZMQError) {
+        try unsubscribe(from: topic.utf8)
+    }
+
+    /// Sends a welcome message, the UTF-8 bytes of `message`, to each new subscriber.
+    ///
+    /// - Parameter message: The welcome message; empty to send none.
+    /// - Throws: ``ZMQError/contextTerminated``.
+    ///
+    /// The corresponding C option is `ZMQ_XPUB_WELCOME_MSG`.
+    public func setWelcomeMessage(_ message: String) throws(ZMQError) {
+        try setWelcomeMessage(message.utf8)
+    }
+}
+
+// The options behind the methods above: internal, so that each is set only on its socket
+// type, but named, so that their errors say what failed.
+
+extension SocketOption where Value == [UInt8] {
+    static var subscribe: Self { Self(ZMQ_SUBSCRIBE, "subscribe", "ZMQ_SUBSCRIBE", .bytes.writeOnly) }
+    static var unsubscribe: Self { Self(ZMQ_UNSUBSCRIBE, "unsubscribe", "ZMQ_UNSUBSCRIBE", .bytes.writeOnly) }
+    static var xpubWelcomeMessage: Self {
+        Self(ZMQ_XPUB_WELCOME_MSG, "welcomeMessage", "ZMQ_XPUB_WELCOME_MSG", .bytes.writeOnly)
+    }
+}
+
+extension SocketOption where Value == Bool {
+    static var routerMandatory: Self { Self(ZMQ_ROUTER_MANDATORY, "mandatoryRouting", "ZMQ_ROUTER_MANDATORY", .bool.writeOnly) }
+    static var routerHandover: Self { Self(ZMQ_ROUTER_HANDOVER, "handover", "ZMQ_ROUTER_HANDOVER", .bool.writeOnly) }
+    static var requestCorrelation: Self { Self(ZMQ_REQ_CORRELATE, "correlation", "ZMQ_REQ_CORRELATE", .bool.writeOnly) }
+    static var requestRelaxed: Self { Self(ZMQ_REQ_RELAXED, "relaxed", "ZMQ_REQ_RELAXED", .bool.writeOnly) }
+    static var xpubVerbose: Self { Self(ZMQ_XPUB_VERBOSE, "verbose", "ZMQ_XPUB_VERBOSE", .bool.writeOnly) }
+    static var xpubManual: Self { Self(ZMQ_XPUB_MANUAL, "manual", "ZMQ_XPUB_MANUAL", .bool.writeOnly) }
+    static var xpubNoDrop: Self { Self(ZMQ_XPUB_NODROP, "noDrop", "ZMQ_XPUB_NODROP", .bool.writeOnly) }
 }

@@ -58,28 +58,42 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
     /// Sets the linger period, then closes the socket.
     ///
     /// - Parameter linger: How long queued outgoing messages may still be delivered; `.zero`
-    ///   drops them at once and `nil` waits for ever.
+    ///   drops them at once and `nil` waits for ever. Rounded up to whole milliseconds.
+    /// - Throws: ``ZMQError/invalidArgument`` for a negative linger or one longer than libzmq
+    ///   holds (about 24.8 days). The socket is closed either way, with its previous linger
+    ///   when the new one is refused.
     ///
-    /// The corresponding C function is `zmq_close`.
-    public consuming func close(linger: Duration?) {
-        try? setOption(.linger, linger)
+    /// The corresponding C function is `zmq_close`, after `zmq_setsockopt` with `ZMQ_LINGER`.
+    public consuming func close(linger: Duration?) throws(ZMQError) {
+        try setOption(.linger, linger)
     }
 
     /// Accepts connections on an endpoint.
     ///
-    /// Endpoints take the form `transport://address`: `tcp://127.0.0.1:5555` (or `tcp://*:*`
-    /// for any interface and an ephemeral port, then read ``lastEndpoint``),
-    /// `ipc:///tmp/feed.ipc`, `inproc://name`.
+    /// Endpoints take the form `transport://address`: `tcp://127.0.0.1:5555`,
+    /// `ipc:///tmp/feed.ipc`, `inproc://name`. A wildcard port binds an ephemeral port, and
+    /// the result says which:
+    ///
+    /// ```swift
+    /// let bound = try server.bind(to: "tcp://127.0.0.1:*")
+    /// try client.connect(to: bound.endpoint)     // tcp://127.0.0.1:41235
+    /// print(bound.port!)                         // 41235
+    /// ```
     ///
     /// - Parameter endpoint: The endpoint to bind to.
+    /// - Returns: The endpoint as bound, with wildcards resolved.
     /// - Throws: ``ZMQError/invalidArgument`` for a malformed endpoint,
     ///   ``ZMQError/protocolNotSupported`` for an unknown transport,
     ///   ``ZMQError/addressInUse``, ``ZMQError/addressNotAvailable`` for a non-local address,
-    ///   ``ZMQError/incompatibleProtocol``, ``ZMQError/contextTerminated``.
+    ///   ``ZMQError/incompatibleProtocol``, ``ZMQError/contextTerminated``. The error names the
+    ///   endpoint and, where it can tell, what is wrong with it ("the endpoint has no port").
     ///
     /// The corresponding C function is `zmq_bind`.
-    public func bind(to endpoint: String) throws(ZMQError) {
-        _ = try withEndpoint(endpoint) { zmq_bind(handle, $0) }
+    @discardableResult
+    public func bind(to endpoint: String) throws(ZMQError) -> BoundEndpoint {
+        _ = try withEndpoint(endpoint, .bind) { zmq_bind(handle, $0) }
+        // Read straight after the bind, on the owner's thread, so it is this bind's endpoint.
+        return BoundEndpoint(endpoint: lastEndpoint ?? endpoint)
     }
 
     /// Connects to an endpoint.
@@ -90,34 +104,35 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
     /// - Parameter endpoint: The endpoint to connect to, such as `tcp://127.0.0.1:5555`.
     /// - Throws: ``ZMQError/invalidArgument`` for a malformed endpoint,
     ///   ``ZMQError/protocolNotSupported`` for an unknown transport,
-    ///   ``ZMQError/incompatibleProtocol``, ``ZMQError/contextTerminated``.
+    ///   ``ZMQError/incompatibleProtocol``, ``ZMQError/contextTerminated``. The error names the
+    ///   endpoint.
     ///
     /// The corresponding C function is `zmq_connect`.
     public func connect(to endpoint: String) throws(ZMQError) {
-        _ = try withEndpoint(endpoint) { zmq_connect(handle, $0) }
+        _ = try withEndpoint(endpoint, .connect) { zmq_connect(handle, $0) }
     }
 
     /// Stops accepting connections on an endpoint bound earlier.
     ///
-    /// - Parameter endpoint: The endpoint as it was bound, or as ``lastEndpoint`` reported it
-    ///   for a wildcard bind.
+    /// - Parameter endpoint: The endpoint as it was bound, or as ``bind(to:)`` resolved it for
+    ///   a wildcard bind.
     /// - Throws: ``ZMQError/noSuchEndpoint`` if the socket is not bound there,
-    ///   ``ZMQError/invalidArgument`` for a malformed endpoint.
+    ///   ``ZMQError/invalidArgument`` for a malformed endpoint. The error names the endpoint.
     ///
     /// The corresponding C function is `zmq_unbind`.
     public func unbind(from endpoint: String) throws(ZMQError) {
-        _ = try withEndpoint(endpoint) { zmq_unbind(handle, $0) }
+        _ = try withEndpoint(endpoint, .unbind) { zmq_unbind(handle, $0) }
     }
 
     /// Disconnects from an endpoint connected earlier.
     ///
     /// - Parameter endpoint: The endpoint as it was connected.
     /// - Throws: ``ZMQError/noSuchEndpoint`` if the socket is not connected there,
-    ///   ``ZMQError/invalidArgument`` for a malformed endpoint.
+    ///   ``ZMQError/invalidArgument`` for a malformed endpoint. The error names the endpoint.
     ///
     /// The corresponding C function is `zmq_disconnect`.
     public func disconnect(from endpoint: String) throws(ZMQError) {
-        _ = try withEndpoint(endpoint) { zmq_disconnect(handle, $0) }
+        _ = try withEndpoint(endpoint, .disconnect) { zmq_disconnect(handle, $0) }
     }
 
     /// The endpoint this socket last bound or connected to, with wildcards resolved (so
@@ -128,26 +143,6 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
         guard let endpoint = try? property(.lastEndpoint), !endpoint.isEmpty else { return nil }
         return endpoint
     }
-}
-
-/// Calls a libzmq endpoint function with the endpoint as a C string.
-///
-/// An endpoint with a NUL byte would reach libzmq cut short, as another endpoint, so it is
-/// refused with ``ZMQError/invalidArgument`` instead.
-internal func withEndpoint(
-    _ endpoint: String,
-    _ body: (UnsafePointer<CChar>) -> CInt
-) throws(ZMQError) -> CInt {
-    guard !endpoint.utf8.contains(0), hasValidPort(endpoint) else { throw .invalidArgument }
-    return try valueOrError { endpoint.withCString(body) }
-}
-
-/// Whether a `tcp://` endpoint's port is `*` or a number from 0 to 65535. libzmq 4.3 wraps
-/// larger numbers (`:99999` binds port 34463), so they are refused here instead.
-private func hasValidPort(_ endpoint: String) -> Bool {
-    guard endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":") else { return true }
-    let port = endpoint[endpoint.index(after: colon)...]
-    return port == "*" || (port.allSatisfy(\.isASCII) && UInt16(port) != nil)
 }
 
 /// Owns one libzmq socket and closes it when the last owner lets go: the ``Socket`` value and
@@ -164,17 +159,5 @@ internal final class SocketOwner {
 
     deinit {
         zmq_close(handle)
-    }
-}
-
-extension Duration {
-    /// The duration in whole milliseconds, rounded towards zero and clamped to `Int64`'s range.
-    internal var wholeMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        if overflow { return seconds < 0 ? .min : .max }
-        let (total, overflowAgain) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
-        if overflowAgain { return attoseconds < 0 ? .min : .max }
-        return total
     }
 }

@@ -1,21 +1,3 @@
-internal import CZeroMQ
-
-/// A value a socket option can hold.
-///
-/// The library provides the conformances: `Int`, `Bool`, `Duration`, `[UInt8]`, `String`,
-/// ``CurveKey``, ``PollEvents``, ``SocketTypeCode``, `Int32`, and `Optional` of `Int`, `Bool`
-/// and `Duration` (for options where libzmq's `-1` means "none" or "for ever").
-public protocol SocketOptionValue: Sendable {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> Self
-    /// Writes the option to a libzmq socket. Not for direct use.
-    func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError)
-}
-
-/// A socket option value whose absence libzmq spells `-1`, so that `Optional` of it is an
-/// option value too.
-public protocol NegativeOneMeansNoneValue: SocketOptionValue {}
-
 /// A typed, settable socket option, used with ``Socket/setOption(_:_:)`` and
 /// ``Socket/option(_:)``.
 ///
@@ -26,24 +8,144 @@ public protocol NegativeOneMeansNoneValue: SocketOptionValue {}
 /// try socket.setOption(.receiveHighWaterMark, 10_000)
 /// let timeout = try socket.option(.receiveTimeout)   // Duration?
 /// ```
-public struct SocketOption<Value: SocketOptionValue>: Hashable, Sendable {
+///
+/// Each option carries its own wire format (how libzmq stores it: a C `int`, an `int64_t`,
+/// milliseconds or seconds, bytes with a length limit), the way cppzmq's option tags do, so
+/// the value types themselves know nothing about libzmq. An error from setting or reading an
+/// option names the option, and the rejected value unless it is a secret.
+///
+/// Durations are sent to libzmq in whole milliseconds (a few options in seconds; see each),
+/// rounded up, so that a positive duration never becomes zero ("don't wait"): 500 µs waits
+/// 1 ms and 1.9 ms waits 2 ms. libzmq holds them in a C `int`, so the longest is
+/// 2,147,483,647 ms (about 24 days and 20 hours); a longer one throws
+/// ``ZMQError/invalidArgument`` naming the option. Use `nil` to wait for ever.
+///
+/// An option is a value and is safe to share between threads.
+public struct SocketOption<Value>: Hashable, Sendable, CustomStringConvertible {
     /// The libzmq option number (`ZMQ_LINGER`, …).
     public let rawValue: CInt
 
-    /// Creates an option from its libzmq number and value type; prefer the named options.
-    public init(rawValue: CInt) { self.rawValue = rawValue }
+    /// The option's name in this library, such as `"linger"`.
+    public let name: String
+
+    /// The option's C name, such as `"ZMQ_LINGER"`.
+    public let cName: String
+
+    /// How the value travels to and from libzmq.
+    internal let format: OptionFormat<Value>
+
+    internal init(_ rawValue: CInt, _ name: String, _ cName: String, _ format: OptionFormat<Value>) {
+        self.rawValue = rawValue
+        self.name = name
+        self.cName = cName
+        self.format = format
+    }
+
+    /// The option's name and C name, such as `linger (ZMQ_LINGER)`.
+    public var description: String { "\(name) (\(cName))" }
+
+    /// Options are equal when they have the same libzmq number.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+    /// Hashes the libzmq number.
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+    internal var errorName: ErrorContext.OptionName { .init(name: name, cName: cName) }
 }
 
 /// A typed, read-only socket property, used with ``Socket/property(_:)``.
 ///
 /// Setting a property does not compile.
-public struct SocketProperty<Value: SocketOptionValue>: Hashable, Sendable {
+///
+/// A property is a value and is safe to share between threads.
+public struct SocketProperty<Value>: Hashable, Sendable, CustomStringConvertible {
     /// The libzmq option number (`ZMQ_TYPE`, …).
     public let rawValue: CInt
 
-    /// Creates a property from its libzmq number and value type; prefer the named properties.
-    public init(rawValue: CInt) { self.rawValue = rawValue }
+    /// The property's name in this library, such as `"lastEndpoint"`.
+    public let name: String
+
+    /// The property's C name, such as `"ZMQ_LAST_ENDPOINT"`.
+    public let cName: String
+
+    /// How the value is read from libzmq.
+    internal let format: OptionFormat<Value>
+
+    internal init(_ rawValue: CInt, _ name: String, _ cName: String, _ format: OptionFormat<Value>) {
+        self.rawValue = rawValue
+        self.name = name
+        self.cName = cName
+        self.format = format
+    }
+
+    /// The property's name and C name, such as `lastEndpoint (ZMQ_LAST_ENDPOINT)`.
+    public var description: String { "\(name) (\(cName))" }
+
+    /// Properties are equal when they have the same libzmq number.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+    /// Hashes the libzmq number.
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
+
+// MARK: - Options libzmq has and this library does not name
+
+extension SocketOption where Value == Int {
+    /// An option this library does not name, held by libzmq as a C `int`.
+    ///
+    /// - Parameters:
+    ///   - rawValue: The libzmq option number.
+    ///   - name: A name for error messages; the number by default.
+    public init(rawValue: CInt, name: String? = nil) {
+        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .integer)
+    }
+}
+
+extension SocketOption where Value == Bool {
+    /// An option this library does not name, held by libzmq as a C `int` that is 0 or 1.
+    ///
+    /// - Parameters:
+    ///   - rawValue: The libzmq option number.
+    ///   - name: A name for error messages; the number by default.
+    public init(rawValue: CInt, name: String? = nil) {
+        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .bool)
+    }
+}
+
+extension SocketOption where Value == [UInt8] {
+    /// An option this library does not name, held by libzmq as bytes.
+    ///
+    /// - Parameters:
+    ///   - rawValue: The libzmq option number.
+    ///   - name: A name for error messages; the number by default.
+    public init(rawValue: CInt, name: String? = nil) {
+        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .bytes)
+    }
+}
+
+extension SocketOption where Value == String {
+    /// An option this library does not name, held by libzmq as a string.
+    ///
+    /// - Parameters:
+    ///   - rawValue: The libzmq option number.
+    ///   - name: A name for error messages; the number by default.
+    public init(rawValue: CInt, name: String? = nil) {
+        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .string)
+    }
+}
+
+extension SocketProperty where Value == Int {
+    /// A property this library does not name, held by libzmq as a C `int`.
+    ///
+    /// - Parameters:
+    ///   - rawValue: The libzmq option number.
+    ///   - name: A name for error messages; the number by default.
+    public init(rawValue: CInt, name: String? = nil) {
+        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .integer)
+    }
+}
+
+// MARK: - Setting and reading
 
 extension Socket {
     /// Sets a socket option.
@@ -52,243 +154,62 @@ extension Socket {
     ///   - option: The option, such as ``SocketOption/linger``.
     ///   - value: The new value.
     /// - Throws: ``ZMQError/invalidArgument`` when the value is out of range (a negative
-    ///   high-water mark, a negative duration) or the option does not apply to this socket type;
-    ///   ``ZMQError/contextTerminated``.
+    ///   high-water mark, a negative duration or one longer than libzmq holds, a routing id
+    ///   starting with a zero byte) or the option does not apply to this socket type;
+    ///   ``ZMQError/contextTerminated``. The error names the option and, unless it is a
+    ///   secret, the value.
     ///
     /// The corresponding C function is `zmq_setsockopt`.
     public func setOption<Value>(_ option: SocketOption<Value>, _ value: Value) throws(ZMQError) {
-        try value._write(to: handle, option: option.rawValue)
+        do {
+            try option.format.write(handle, option.rawValue, value)
+        } catch {
+            throw error.adding(action: .setOption, option: option.errorName, value: option.format.describe?(value))
+        }
+    }
+
+    /// Sets a bytes option, such as ``SocketOption/routingID``, to a string's UTF-8 bytes.
+    ///
+    /// - Parameters:
+    ///   - option: The option.
+    ///   - value: The new value, as text.
+    /// - Throws: The errors of ``setOption(_:_:)``.
+    ///
+    /// The corresponding C function is `zmq_setsockopt`.
+    public func setOption(_ option: SocketOption<[UInt8]>, _ value: String) throws(ZMQError) {
+        try setOption(option, Array(value.utf8))
     }
 
     /// Reads a socket option.
     ///
     /// - Parameter option: The option, such as ``SocketOption/receiveTimeout``.
     /// - Returns: The option's current value.
-    /// - Throws: ``ZMQError/invalidArgument`` when the option can't be read on this socket type
-    ///   (some options, such as ``SocketOption/connectRoutingID``, are write-only).
+    /// - Throws: ``ZMQError/invalidArgument`` at once for a write-only option (such as
+    ///   ``SocketOption/connectRoutingID``) or one this socket type doesn't have;
+    ///   ``ZMQError/contextTerminated``. The error names the option.
     ///
     /// The corresponding C function is `zmq_getsockopt`.
     public func option<Value>(_ option: SocketOption<Value>) throws(ZMQError) -> Value {
-        try Value._read(from: handle, option: option.rawValue)
+        do {
+            return try option.format.read(handle, option.rawValue)
+        } catch {
+            throw error.adding(action: .readOption, option: option.errorName)
+        }
     }
 
     /// Reads a read-only socket property.
     ///
     /// - Parameter property: The property, such as ``SocketProperty/lastEndpoint``.
     /// - Returns: The property's value.
-    /// - Throws: ``ZMQError/contextTerminated`` and the errors `zmq_getsockopt` reports.
+    /// - Throws: ``ZMQError/contextTerminated`` and the errors `zmq_getsockopt` reports; the
+    ///   error names the property.
     ///
     /// The corresponding C function is `zmq_getsockopt`.
     public func property<Value>(_ property: SocketProperty<Value>) throws(ZMQError) -> Value {
-        try Value._read(from: handle, option: property.rawValue)
-    }
-
-    /// Sets a write-only option from raw bytes; used by the socket-specific setters.
-    internal func setBytes(_ bytes: UnsafeRawBufferPointer, option: CInt) throws(ZMQError) {
-        _ = try valueOrError { zmq_setsockopt(handle, option, bytes.baseAddress, bytes.count) }
-    }
-
-    /// Sets a Boolean option; used by the socket-specific setters.
-    internal func setFlag(_ value: Bool, option: CInt) throws(ZMQError) {
-        try value._write(to: handle, option: option)
-    }
-}
-
-// MARK: - Wire formats
-
-/// Options whose integer value libzmq stores as `int64_t`.
-private func isInt64(_ option: CInt) -> Bool { option == ZMQ_MAXMSGSIZE }
-
-/// Options whose duration libzmq counts in whole seconds rather than milliseconds.
-private func isInSeconds(_ option: CInt) -> Bool {
-    option == ZMQ_TCP_KEEPALIVE_IDLE || option == ZMQ_TCP_KEEPALIVE_INTVL
-}
-
-private func readInt32(_ socket: UnsafeMutableRawPointer, _ option: CInt) throws(ZMQError) -> CInt {
-    var value: CInt = 0
-    var size = MemoryLayout<CInt>.size
-    _ = try valueOrError { zmq_getsockopt(socket, option, &value, &size) }
-    return value
-}
-
-private func writeInt32(_ value: CInt, _ socket: UnsafeMutableRawPointer, _ option: CInt) throws(ZMQError) {
-    var value = value
-    _ = try valueOrError { zmq_setsockopt(socket, option, &value, MemoryLayout<CInt>.size) }
-}
-
-private func readInteger(_ socket: UnsafeMutableRawPointer, _ option: CInt) throws(ZMQError) -> Int64 {
-    guard isInt64(option) else { return Int64(try readInt32(socket, option)) }
-    var value: Int64 = 0
-    var size = MemoryLayout<Int64>.size
-    _ = try valueOrError { zmq_getsockopt(socket, option, &value, &size) }
-    return value
-}
-
-private func writeInteger(_ value: Int64, _ socket: UnsafeMutableRawPointer, _ option: CInt) throws(ZMQError) {
-    if isInt64(option) {
-        var value = value
-        _ = try valueOrError { zmq_setsockopt(socket, option, &value, MemoryLayout<Int64>.size) }
-    } else {
-        guard let narrow = CInt(exactly: value) else { throw .invalidArgument }
-        try writeInt32(narrow, socket, option)
-    }
-}
-
-private func readBytes(_ socket: UnsafeMutableRawPointer, _ option: CInt, capacity: Int) throws(ZMQError) -> [UInt8] {
-    // libzmq refuses a buffer too small for the value with EINVAL; grow and retry (a SOCKS
-    // proxy address, say, has no length limit).
-    var capacity = capacity
-    while true {
         do {
-            return try readBytesOnce(socket, option, capacity: capacity)
-        } catch .invalidArgument where capacity < 1 << 20 {
-            capacity *= 16
+            return try property.format.read(handle, property.rawValue)
+        } catch {
+            throw error.adding(action: .readOption, option: .init(name: property.name, cName: property.cName))
         }
-    }
-}
-
-private func readBytesOnce(_ socket: UnsafeMutableRawPointer, _ option: CInt, capacity: Int) throws(ZMQError) -> [UInt8] {
-    var size = capacity
-    var buffer = [UInt8](repeating: 0, count: capacity)
-    _ = try buffer.withUnsafeMutableBytes { raw in
-        Result<CInt, ZMQError> { () throws(ZMQError) in
-            try valueOrError { zmq_getsockopt(socket, option, raw.baseAddress, &size) }
-        }
-    }.get()
-    buffer.removeSubrange(min(size, capacity)...)
-    return buffer
-}
-
-// MARK: - Conformances
-
-extension Int: NegativeOneMeansNoneValue {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> Int {
-        Int(try readInteger(socket, option))
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        try writeInteger(Int64(self), socket, option)
-    }
-}
-
-extension Int32: SocketOptionValue {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> Int32 {
-        try readInt32(socket, option)
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        try writeInt32(self, socket, option)
-    }
-}
-
-extension Bool: NegativeOneMeansNoneValue {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> Bool {
-        try readInt32(socket, option) != 0
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        try writeInt32(self ? 1 : 0, socket, option)
-    }
-}
-
-extension Duration: NegativeOneMeansNoneValue {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> Duration {
-        let raw = try readInt32(socket, option)
-        return isInSeconds(option) ? .seconds(raw) : .milliseconds(raw)
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        guard self >= .zero else { throw .invalidArgument }
-        if isInSeconds(option) {
-            // The kernel takes whole seconds from 1 to 32767 here, and libzmq drops the
-            // connection quietly when it refuses a value, so refuse it up front.
-            guard components.attoseconds == 0, (1...32767).contains(components.seconds) else {
-                throw .invalidArgument
-            }
-            try writeInt32(CInt(components.seconds), socket, option)
-        } else {
-            guard let raw = CInt(exactly: wholeMilliseconds) else { throw .invalidArgument }
-            try writeInt32(raw, socket, option)
-        }
-    }
-}
-
-extension Optional: SocketOptionValue where Wrapped: NegativeOneMeansNoneValue {
-    /// Reads the option from a libzmq socket; `-1` reads as `nil`. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> Self {
-        if try readInteger(socket, option) == -1 { return nil }
-        return try Wrapped._read(from: socket, option: option)
-    }
-    /// Writes the option to a libzmq socket; `nil` writes `-1`. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        switch self {
-        case .none: try writeInteger(-1, socket, option)
-        case .some(let value): try value._write(to: socket, option: option)
-        }
-    }
-}
-
-extension Array: SocketOptionValue where Element == UInt8 {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> [UInt8] {
-        try readBytes(socket, option, capacity: 256)
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        _ = try withUnsafeBytes { bytes in
-            Result<CInt, ZMQError> { () throws(ZMQError) in
-                try valueOrError { zmq_setsockopt(socket, option, bytes.baseAddress, bytes.count) }
-            }
-        }.get()
-    }
-}
-
-extension String: SocketOptionValue {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> String {
-        var bytes = try readBytes(socket, option, capacity: 4096)
-        if bytes.last == 0 { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        try Array(utf8)._write(to: socket, option: option)
-    }
-}
-
-extension SocketTypeCode: SocketOptionValue {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> SocketTypeCode {
-        SocketTypeCode(rawValue: try readInt32(socket, option))
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        try writeInt32(rawValue, socket, option)
-    }
-}
-
-extension PollEvents: SocketOptionValue {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> PollEvents {
-        PollEvents(rawValue: Int16(truncatingIfNeeded: try readInt32(socket, option)))
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        try writeInt32(CInt(rawValue), socket, option)
-    }
-}
-
-extension CurveKey: SocketOptionValue {
-    /// Reads the option from a libzmq socket. Not for direct use.
-    public static func _read(from socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) -> CurveKey {
-        try CurveKey(bytes: readBytes(socket, option, capacity: CurveKey.byteCount))
-    }
-    /// Writes the option to a libzmq socket. Not for direct use.
-    public func _write(to socket: UnsafeMutableRawPointer, option: CInt) throws(ZMQError) {
-        try bytes._write(to: socket, option: option)
     }
 }

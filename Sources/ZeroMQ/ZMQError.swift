@@ -1,27 +1,95 @@
 internal import CZeroMQ
 
-/// An error reported by libzmq, carrying its `errno` value.
+/// An error reported by libzmq, carrying its `errno` value and, where the library knows it,
+/// what failed: the endpoint, the option, and why.
 ///
-/// `ZMQError` is a trivial value over the error number, in the style of swift-system's `Errno`:
-/// throwing one allocates nothing, and codes this library has no name for still fit. Branch on the
-/// named codes with a typed `catch`:
+/// `ZMQError` is a value over the error number, in the style of swift-system's `Errno`: the
+/// errors of sending and receiving carry nothing else, so throwing one allocates nothing, and
+/// codes this library has no name for still fit. Branch on the named codes with a typed `catch`:
 ///
 /// ```swift
 /// do { try socket.connect(to: endpoint) } catch .protocolNotSupported { … }
 /// ```
 ///
+/// Errors from binding, connecting, options and keys also say what failed, and the
+/// description reads as one line:
+///
+/// ```text
+/// bind to 'tcp://127.0.0.1': the endpoint has no port: Invalid argument (EINVAL)
+/// set sendHighWaterMark (ZMQ_SNDHWM) to -1: must not be negative: Invalid argument (EINVAL)
+/// ```
+///
+/// The context (``endpoint``, ``option``, ``reason``) never takes part in comparisons: two
+/// errors are equal when their codes are, so `catch .invalidArgument`, `==` and
+/// `#expect(throws: ZMQError.invalidArgument)` match whatever failed. A secret, such as a
+/// CURVE secret key or a PLAIN password, never appears in an error.
+///
 /// "Would block" is not thrown by the non-blocking sends and receives: they return `false` or
-/// `nil` instead. The description is libzmq's `zmq_strerror` text followed by the C name, for
-/// example "Context was terminated (ETERM)".
+/// `nil` instead.
 ///
 /// A `ZMQError` is a value and is safe to share between threads.
 public struct ZMQError: Error, RawRepresentable, Hashable, Sendable {
     /// The raw error number (`errno`), as libzmq reports it.
     public let rawValue: CInt
 
+    /// What failed, when the library knows; `nil` on the hot paths, so that throwing from them
+    /// allocates nothing.
+    @usableFromInline
+    internal let context: ErrorContext?
+
     /// Creates an error from a raw error number.
     @inlinable
-    public init(rawValue: CInt) { self.rawValue = rawValue }
+    public init(rawValue: CInt) {
+        self.rawValue = rawValue
+        self.context = nil
+    }
+
+    /// Creates an error with the code of `code` and a context.
+    internal init(_ code: ZMQError, context: ErrorContext?) {
+        self.rawValue = code.rawValue
+        self.context = context
+    }
+
+    /// Creates an error that says why the library refused an argument before libzmq saw it.
+    internal init(_ code: ZMQError, reason: String) {
+        self.init(code, context: ErrorContext(reason: reason))
+    }
+
+    /// The endpoint a bind, connect, unbind, disconnect or monitor call failed on.
+    public var endpoint: String? { context?.endpoint }
+
+    /// The name of the option that could not be set or read, such as `"sendHighWaterMark"`.
+    public var option: String? { context?.option?.name }
+
+    /// Why the library refused the call, when it knows more than libzmq's error text, such as
+    /// `"the endpoint has no port"`.
+    public var reason: String? { context?.reason }
+
+    /// Compares the codes only; what failed does not take part.
+    public static func == (lhs: ZMQError, rhs: ZMQError) -> Bool {
+        lhs.rawValue == rhs.rawValue
+    }
+
+    /// Hashes the code only, consistently with `==`.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(rawValue)
+    }
+
+    /// This error with what failed added: fields already set are kept.
+    internal func adding(
+        action: ErrorContext.Action? = nil,
+        endpoint: String? = nil,
+        option: ErrorContext.OptionName? = nil,
+        value: String? = nil,
+        reason: String? = nil
+    ) -> ZMQError {
+        ZMQError(self, context: ErrorContext(
+            action: context?.action ?? action,
+            endpoint: context?.endpoint ?? endpoint,
+            option: context?.option ?? option,
+            value: context?.value ?? value,
+            reason: context?.reason ?? reason))
+    }
 
     /// The operation would block: no message is ready, the high-water mark is reached, or a
     /// send or receive timeout expired. The C error is `EAGAIN`.
@@ -124,9 +192,76 @@ public struct ZMQError: Error, RawRepresentable, Hashable, Sendable {
 }
 
 extension ZMQError: CustomStringConvertible {
-    /// The libzmq text followed by the C name, for example "Context was terminated (ETERM)".
+    /// What failed, why, and the libzmq text followed by the C name, for example
+    /// "bind to 'tcp://127.0.0.1:5555': Address already in use (EADDRINUSE)", or just
+    /// "Context was terminated (ETERM)" when there is nothing to add.
     public var description: String {
-        "\(message) (\(name ?? "errno \(rawValue)"))"
+        let code = "\(message) (\(name ?? "errno \(rawValue)"))"
+        guard let context else { return code }
+        return (context.lines + [code]).joined(separator: ": ")
+    }
+}
+
+/// What failed, attached to a ``ZMQError`` on the paths where the library knows it.
+///
+/// Built only when an error is thrown, never on success, and never on the send and receive
+/// paths.
+@usableFromInline
+internal final class ErrorContext: Sendable {
+    /// The operation that failed.
+    enum Action: Sendable {
+        case bind, connect, unbind, disconnect, monitor
+        case setOption, readOption
+        case call(String)
+    }
+
+    /// An option's Swift and C names.
+    struct OptionName: Sendable {
+        let name: String
+        let cName: String
+    }
+
+    let action: Action?
+    let endpoint: String?
+    let option: OptionName?
+    /// The rejected value, as text; never set for a secret.
+    let value: String?
+    let reason: String?
+
+    init(
+        action: Action? = nil,
+        endpoint: String? = nil,
+        option: OptionName? = nil,
+        value: String? = nil,
+        reason: String? = nil
+    ) {
+        self.action = action
+        self.endpoint = endpoint
+        self.option = option
+        self.value = value
+        self.reason = reason
+    }
+
+    /// The parts of the description before libzmq's text: "bind to 'tcp://…'", the reason.
+    var lines: [String] {
+        var lines: [String] = []
+        let quoted = endpoint.map { "'\($0)'" } ?? ""
+        let optionText = option.map { "\($0.name) (\($0.cName))" } ?? "an option"
+        switch action {
+        case .bind?: lines.append("bind to \(quoted)")
+        case .connect?: lines.append("connect to \(quoted)")
+        case .unbind?: lines.append("unbind from \(quoted)")
+        case .disconnect?: lines.append("disconnect from \(quoted)")
+        case .monitor?: lines.append("monitor on \(quoted)")
+        case .setOption?: lines.append("set \(optionText)" + (value.map { " to \($0)" } ?? ""))
+        case .readOption?: lines.append("read \(optionText)")
+        case .call(let name)?: lines.append(name)
+        case nil:
+            if let endpoint { lines.append("endpoint '\(endpoint)'") }
+            if option != nil { lines.append(optionText) }
+        }
+        if let reason { lines.append(reason) }
+        return lines
     }
 }
 

@@ -71,23 +71,23 @@ struct DemoTests {
 
     static let badEndpointCases: [DemoCommand] = [
         DemoCommand("echo-server", ["--bind", "foo"],
-                    expecting: "error: cannot bind to 'foo': Invalid argument (EINVAL)"),
+                    expecting: "error: cannot bind to 'foo': the endpoint has no transport; write transport://address, such as tcp://127.0.0.1:5555: Invalid argument (EINVAL)"),
         DemoCommand("echo-server", ["--connect", "tcpp://127.0.0.1:1"],
-                    expecting: "error: cannot connect to 'tcpp://127.0.0.1:1': Protocol not supported (EPROTONOSUPPORT)"),
+                    expecting: "error: cannot connect to 'tcpp://127.0.0.1:1': unknown transport 'tcpp'; libzmq knows tcp, ipc, inproc, pgm, epgm, tipc, vmci, norm: Protocol not supported (EPROTONOSUPPORT)"),
         DemoCommand("echo-client", ["--connect", "{1}", "--connect", "nowhere"],
-                    expecting: "error: cannot connect to 'nowhere': Invalid argument (EINVAL)"),
+                    expecting: "error: cannot connect to 'nowhere': the endpoint has no transport"),
         DemoCommand("soccer-publisher", ["--bind", "tcp://127.0.0.1"],
-                    expecting: "error: cannot bind to 'tcp://127.0.0.1': Invalid argument (EINVAL)"),
+                    expecting: "error: cannot bind to 'tcp://127.0.0.1': the endpoint has no port; write tcp://host:port, or tcp://host:* for an ephemeral port: Invalid argument (EINVAL)"),
         DemoCommand("soccer-subscriber", ["--connect", "udp://127.0.0.1:1"],
                     expecting: "error: cannot connect to 'udp://127.0.0.1:1':"),
         DemoCommand("pipeline-ventilator", ["--bind", "{1}", "--sink", "sink"],
-                    expecting: "error: cannot connect to 'sink': Invalid argument (EINVAL)"),
+                    expecting: "error: cannot connect to 'sink': the endpoint has no transport"),
         DemoCommand("pipeline-worker", ["--connect", "{1}", "--push", "bogus://x"],
-                    expecting: "error: cannot connect to 'bogus://x': Protocol not supported (EPROTONOSUPPORT)"),
+                    expecting: "error: cannot connect to 'bogus://x': unknown transport 'bogus'"),
         DemoCommand("pipeline-sink", ["--bind", "tcp://127.0.0.1:port"],
-                    expecting: "error: cannot bind to 'tcp://127.0.0.1:port': Invalid argument (EINVAL)"),
+                    expecting: "error: cannot bind to 'tcp://127.0.0.1:port': the port 'port' is not a number from 0 to 65535 (or * for an ephemeral port): Invalid argument (EINVAL)"),
         DemoCommand("zmq-device", ["queue", "--frontend", "{1}", "--backend", "nope"],
-                    expecting: "error: cannot start a queue device on 'tcp://127.0.0.1:"),
+                    expecting: "error: cannot bind to 'nope': the endpoint has no transport"),
     ]
 
     @Test("a bad endpoint is reported on stderr, with a non-zero status", arguments: badEndpointCases)

@@ -224,7 +224,7 @@ struct InteropTests {
             assert reply == b"secret world", reply
             print("curve ok")
             ctx.destroy(linger=0)
-            """#, arguments: [endpoint, serverKeys.publicKey.z85, clientKeys.publicKey.z85, clientKeys.secretKey.z85])
+            """#, arguments: [endpoint, serverKeys.publicKey.z85, clientKeys.publicKey.z85, clientKeys.secretKey.revealedZ85])
 
         let request = try server.receiveString()
         #expect(request == "secret hello")

@@ -164,6 +164,46 @@ struct SocketTests {
         #expect(port.map { (1...65535).contains($0) } == true, "no port in \(endpoint)")
     }
 
+    @Test("bind(to:) returns the endpoint with an ephemeral port resolved, and the port")
+    func bindReturnsTheResolvedEndpoint() throws {
+        let context = try Context()
+        let server = try makeSocket(SocketType.Rep.self, context: context)
+        let bound = try server.bind(to: "tcp://127.0.0.1:*")
+        #expect(bound.transport == "tcp")
+        let port = try #require(bound.port)
+        #expect((1...65535).contains(port))
+        #expect(bound.endpoint == "tcp://127.0.0.1:\(port)")
+        #expect(bound.description == bound.endpoint)
+        let lastEndpoint = server.lastEndpoint
+        #expect(lastEndpoint == bound.endpoint)
+
+        // What it returns is what a client connects to.
+        let client = try makeSocket(SocketType.Req.self, context: context)
+        try client.connect(to: bound.endpoint)
+        try client.send("ping")
+        let request = try server.receiveString()
+        #expect(request == "ping")
+
+        // IPv6 loopback keeps its brackets, and the port is still found.
+        let v6 = try makeSocket(SocketType.Pull.self, context: context)
+        try v6.setOption(.ipv6, true)
+        if let boundV6 = try? v6.bind(to: "tcp://[::1]:*") {
+            #expect(boundV6.endpoint.hasPrefix("tcp://[::1]:"))
+            #expect(boundV6.port != nil)
+        }
+    }
+
+    @Test("bind(to:) returns an ipc or inproc endpoint as bound, with no port", arguments: [Transport.inproc, .ipc])
+    func bindReturnsOtherEndpoints(over transport: Transport) throws {
+        let context = try Context()
+        let socket = try makeSocket(SocketType.Pull.self, context: context)
+        let endpoint = transport.bindEndpoint()
+        let bound = try socket.bind(to: endpoint)
+        #expect(bound.endpoint == endpoint)
+        #expect(bound.port == nil)
+        #expect(bound.transport == transport.rawValue)
+    }
+
     @Test("lastEndpoint reports an ipc or inproc endpoint as bound", arguments: [Transport.inproc, .ipc])
     func lastEndpointNamesTheBoundEndpoint(over transport: Transport) throws {
         let context = try Context()
@@ -248,7 +288,7 @@ struct SocketTests {
         try push.connect(to: Self.endpointNobodyBinds())
         let queued = try push.send("never delivered", .dontWait)
         #expect(queued)
-        push.close(linger: .zero)
+        try push.close(linger: .zero)
 
         let terminator = BackgroundThread { context.terminate() }
         #expect(terminator.wait(timeout: .seconds(1)) != nil, "terminate() waited for a closed socket")

@@ -1,0 +1,113 @@
+internal import CZeroMQ
+
+// Endpoint calls (bind, connect, unbind, disconnect, monitor) and what their errors say.
+//
+// libzmq answers most mistakes in an endpoint with a bare EINVAL, so when a call fails this
+// file looks at the endpoint again and says what is wrong with it. That work happens only on
+// the failure path; a successful call costs one C-string conversion, as before.
+
+/// Calls a libzmq endpoint function with the endpoint as a C string, and names the endpoint
+/// (and, where it can tell, what is wrong with it) in the error.
+///
+/// An endpoint with a NUL byte would reach libzmq cut short, as another endpoint, and libzmq
+/// 4.3 wraps TCP ports above 65535 (`:99999` binds port 34463), so both are refused here.
+internal func withEndpoint(
+    _ endpoint: String,
+    _ action: ErrorContext.Action,
+    _ body: (UnsafePointer<CChar>) -> CInt
+) throws(ZMQError) -> CInt {
+    do throws(ZMQError) {
+        if let reason = EndpointCheck.refusal(endpoint) {
+            throw ZMQError(.invalidArgument, reason: reason)
+        }
+        return try valueOrError { endpoint.withCString(body) }
+    } catch {
+        throw error.adding(
+            action: action,
+            endpoint: endpoint,
+            reason: EndpointCheck.diagnosis(of: endpoint, action: action, error: error))
+    }
+}
+
+/// What can be said about an endpoint without libzmq.
+internal enum EndpointCheck {
+    /// The transports libzmq 4.3 parses (some only in builds with them, or with the draft API).
+    static let knownTransports = ["tcp", "ipc", "inproc", "pgm", "epgm", "tipc", "vmci", "norm", "udp", "ws", "wss"]
+
+    /// Why the library refuses an endpoint before calling libzmq, or `nil` to let libzmq decide.
+    static func refusal(_ endpoint: String) -> String? {
+        if endpoint.utf8.contains(0) { return "the endpoint contains a NUL byte" }
+        guard let (transport, address) = split(endpoint), transport == "tcp",
+              let port = tcpPort(address), !port.isEmpty, port != "*" else { return nil }
+        guard port.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), UInt16(port) != nil else {
+            return "the port '\(port)' is not a number from 0 to 65535 (or * for an ephemeral port)"
+        }
+        return nil
+    }
+
+    /// Why libzmq refused an endpoint, when the endpoint shows it; `nil` when it does not.
+    static func diagnosis(of endpoint: String, action: ErrorContext.Action, error: ZMQError) -> String? {
+        guard let (transport, address) = split(endpoint) else {
+            return "the endpoint has no transport; write transport://address, such as tcp://127.0.0.1:5555"
+        }
+        if error == .protocolNotSupported {
+            return knownTransports.contains(String(transport))
+                ? "this libzmq was built without the '\(transport)' transport"
+                : "unknown transport '\(transport)'; libzmq knows \(knownTransports.prefix(8).joined(separator: ", "))"
+        }
+        if error == .noSuchDevice, transport == "tcp", let host = tcpHost(address) {
+            return "no local network interface or address is called '\(host)'"
+        }
+        guard error == .invalidArgument else { return nil }
+        switch transport {
+        case "tcp", "ws", "wss":
+            guard let port = tcpPort(address), !port.isEmpty else {
+                return "the endpoint has no port; write \(transport)://host:port, or \(transport)://host:* for an ephemeral port"
+            }
+            guard let host = tcpHost(address), !host.isEmpty else {
+                return "the endpoint has no host; use * for every interface, or name one"
+            }
+            if host == "*", case .connect = action { return "a connect needs a host to connect to, not *" }
+            return nil
+        case "ipc":
+            return address.isEmpty ? "the endpoint has no path" : nil
+        case "inproc":
+            return address.isEmpty ? "the endpoint has no name" : nil
+        default:
+            return address.isEmpty ? "the endpoint has no address" : nil
+        }
+    }
+
+    /// The transport and the address of `transport://address`.
+    static func split(_ endpoint: String) -> (transport: Substring, address: Substring)? {
+        let scalars = Array(endpoint.utf8)
+        guard scalars.count >= 3,
+              let offset = (0...(scalars.count - 3)).first(where: { scalars[$0..<$0 + 3].elementsEqual("://".utf8) })
+        else { return nil }
+        let separator = endpoint.utf8.index(endpoint.startIndex, offsetBy: offset)
+        let addressStart = endpoint.utf8.index(separator, offsetBy: 3)
+        return (endpoint[..<separator], endpoint[addressStart...])
+    }
+
+    /// The part of a TCP address that names the peer: after a `source;` prefix.
+    private static func peerPart(_ address: Substring) -> Substring {
+        address.lastIndex(of: ";").map { address[address.index(after: $0)...] } ?? address
+    }
+
+    /// The port of `host:port` (`[v6]:port` too), or `nil` when there is no colon after the host.
+    static func tcpPort(_ address: Substring) -> Substring? {
+        let peer = peerPart(address)
+        guard let colon = peer.lastIndex(of: ":") else { return nil }
+        if let bracket = peer.lastIndex(of: "]"), bracket > colon { return nil }
+        return peer[peer.index(after: colon)...]
+    }
+
+    /// The host of `host:port`, without IPv6 brackets; `nil` when there is no port.
+    static func tcpHost(_ address: Substring) -> Substring? {
+        let peer = peerPart(address)
+        guard tcpPort(address) != nil, let colon = peer.lastIndex(of: ":") else { return nil }
+        var host = peer[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return host
+    }
+}
