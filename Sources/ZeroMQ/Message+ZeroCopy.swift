@@ -1,21 +1,23 @@
 internal import CZeroMQ
 
 /// Holds the release closure of a zero-copy message until libzmq is done with the payload.
+///
+/// The buffer travels as its address and length, plain integers, so that the box is
+/// checked `Sendable` on its way to libzmq's I/O thread.
 private final class ReleaseBox: Sendable {
-    let buffer: UnsafeMutableRawBufferPointer.Storage
+    let address: UInt
+    let count: Int
     let release: @Sendable (UnsafeMutableRawBufferPointer) -> Void
 
     init(buffer: UnsafeMutableRawBufferPointer, release: @escaping @Sendable (UnsafeMutableRawBufferPointer) -> Void) {
-        self.buffer = .init(buffer)
+        self.address = UInt(bitPattern: buffer.baseAddress)
+        self.count = buffer.count
         self.release = release
     }
-}
 
-extension UnsafeMutableRawBufferPointer {
-    /// A buffer pointer made sendable, so the release box can carry it to libzmq's I/O thread.
-    fileprivate struct Storage: @unchecked Sendable {
-        let value: UnsafeMutableRawBufferPointer
-        init(_ value: UnsafeMutableRawBufferPointer) { self.value = value }
+    /// The buffer the box was made for.
+    var buffer: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: address), count: count)
     }
 }
 
@@ -23,7 +25,7 @@ extension UnsafeMutableRawBufferPointer {
 private let releaseTrampoline: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { _, hint in
     guard let hint else { return }
     let box = Unmanaged<ReleaseBox>.fromOpaque(hint).takeRetainedValue()
-    box.release(box.buffer.value)
+    box.release(box.buffer)
 }
 
 extension Message {

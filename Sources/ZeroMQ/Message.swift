@@ -22,7 +22,7 @@ public import CZeroMQ
 /// ```
 ///
 /// A message may move to another thread; libzmq reference-counts shared payloads atomically.
-public struct Message: ~Copyable, @unchecked Sendable {
+public struct Message: ~Copyable, Sendable {
     @usableFromInline
     internal var raw: zmq_msg_t
 

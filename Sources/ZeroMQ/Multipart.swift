@@ -17,6 +17,9 @@ internal import CZeroMQ
 /// ```
 ///
 /// A multipart value may move to another thread but is not shared.
+// `@unchecked`: the frames live in a C array behind an `UnsafeMutablePointer`, which is never
+// `Sendable`. A `Multipart` is noncopyable and owns that array alone, so sending it moves
+// the only reference, as sending a `Message` moves its inline `zmq_msg_t`.
 public struct Multipart: ~Copyable, @unchecked Sendable {
     private var frames: UnsafeMutablePointer<zmq_msg_t>
     private var capacity: Int
