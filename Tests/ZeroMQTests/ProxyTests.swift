@@ -1,10 +1,11 @@
+import Foundation
 import Testing
 import ZeroMQ
 
 // Proxies block their thread until the context is shut down (or, when steerable, until told to
-// terminate), so each one runs on a `BackgroundThread` that creates its own sockets from the
-// shared `Context` and reports how the proxy ended. Every test shuts its context down on exit,
-// so a failing test never leaves a proxy or worker thread behind.
+// terminate). Each test binds the proxy's sockets on the test thread and moves them onto a
+// `SocketThread`, whose outcome says how the proxy ended. Every test shuts its context down on
+// exit, so a failing test never leaves a proxy or worker thread behind.
 
 @Suite("Proxy")
 struct ProxyTests {
@@ -15,13 +16,13 @@ struct ProxyTests {
             let device = try Device(
                 .queue, frontend: Transport.inproc.bindEndpoint(),
                 backend: Transport.inproc.bindEndpoint(), context: context)
-            let reader = BackgroundThread { () -> Bool in
+            let reader = try SocketThread { () -> Bool in
                 for _ in 0..<50 { _ = device.statistics() }
                 return true
             }
-            let stopper = BackgroundThread { device.stop() }
-            let read = reader.wait() != nil
-            let stopped = stopper.wait() != nil
+            let stopper = try SocketThread { device.stop() }
+            let read = reader.join(timeout: testTimeout) != nil
+            let stopped = stopper.join(timeout: testTimeout) != nil
             #expect(read && stopped, "statistics() and stop() deadlocked")
             #expect(device.statistics() == nil)
         }
@@ -38,44 +39,30 @@ struct ProxyTests {
     func queueProxyCarriesRequestsToWorkersAndRepliesBack(_ transport: Transport) throws {
         let context = try Context(defaultLinger: .zero)
         defer { context.shutdown() }
-        let bound = OneShot<[String]>()
-        let proxyThread = BackgroundThread { () throws -> ZMQError? in
-            let frontend = try RouterSocket(context: context)
-            let backend = try DealerSocket(context: context)
-            try frontend.bind(to: transport.bindEndpoint())
-            try backend.bind(to: transport.bindEndpoint())
-            bound.send([frontend.lastEndpoint ?? "", backend.lastEndpoint ?? ""])
-            do {
-                try proxy(frontend: frontend, backend: backend)
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
+        let frontend = try RouterSocket(context: context)
+        let backend = try DealerSocket(context: context)
+        let frontendEndpoint = try bindResolved(frontend, on: transport)
+        let backendEndpoint = try bindResolved(backend, on: transport)
+        // The sockets bound here move onto the proxy's thread.
+        let proxyThread = try SocketThread(name: "test-proxy") { () throws(ZMQError) in
+            try proxy(frontend: frontend, backend: backend)
         }
-        let endpoints = bound.wait() ?? []
-        try #require(endpoints.count == 2, "the proxy did not start")
-        let (frontend, backend) = (endpoints[0], endpoints[1])
 
-        let workers = (0..<2).map { id in
-            BackgroundThread { () throws -> ZMQError? in
-                do {
-                    // A worker that starts late may find the context already shut down.
-                    let worker = try makeSocket(SocketType.Rep.self, context: context)
-                    try worker.connect(to: backend)
-                    while true {
-                        // A receive timeout just means no work yet; the shutdown ends the loop.
-                        guard let request = try worker.receiveString() else { continue }
-                        try worker.send("\(request) handled by worker \(id)")
-                    }
-                } catch let error as ZMQError {
-                    return error
+        let workers = try (0..<2).map { id in
+            let worker = try makeSocket(SocketType.Rep.self, context: context)
+            try worker.connect(to: backendEndpoint)
+            return try SocketThread { () throws(ZMQError) in
+                while true {
+                    // A receive timeout just means no work yet; the shutdown ends the loop.
+                    guard let request = try worker.receiveString() else { continue }
+                    try worker.send("\(request) handled by worker \(id)")
                 }
             }
         }
 
         for client in 0..<3 {
             let requester = try makeSocket(SocketType.Req.self, context: context)
-            try requester.connect(to: frontend)
+            try requester.connect(to: frontendEndpoint)
             for number in 0..<4 {
                 let request = "client \(client) request \(number)"
                 try requester.send(request)
@@ -93,24 +80,17 @@ struct ProxyTests {
     func captureSocketSeesACopyOfEveryFrame(_ transport: Transport) throws {
         let context = try Context(defaultLinger: .zero)
         defer { context.shutdown() }
-        let bound = OneShot<[String]>()
-        let proxyThread = BackgroundThread { () throws -> ZMQError? in
-            let frontend = try PullSocket(context: context)
-            let backend = try PushSocket(context: context)
-            let capture = try PushSocket(context: context)
-            try frontend.bind(to: transport.bindEndpoint())
-            try backend.bind(to: transport.bindEndpoint())
-            try capture.bind(to: transport.bindEndpoint())
-            bound.send([frontend.lastEndpoint ?? "", backend.lastEndpoint ?? "", capture.lastEndpoint ?? ""])
-            do {
-                try proxy(frontend: frontend, backend: backend, capture: capture)
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
+        let frontend = try PullSocket(context: context)
+        let backend = try PushSocket(context: context)
+        let capture = try PushSocket(context: context)
+        let endpoints = [
+            try bindResolved(frontend, on: transport),
+            try bindResolved(backend, on: transport),
+            try bindResolved(capture, on: transport),
+        ]
+        let proxyThread = try SocketThread { () throws(ZMQError) in
+            try proxy(frontend: frontend, backend: backend, capture: capture)
         }
-        let endpoints = bound.wait() ?? []
-        try #require(endpoints.count == 3, "the proxy did not start")
 
         let producer = try makeSocket(SocketType.Push.self, context: context)
         let consumer = try makeSocket(SocketType.Pull.self, context: context)
@@ -325,7 +305,7 @@ struct ProxyTests {
         }
         #expect(device.frontendEndpoint != device.backendEndpoint)
         #expect(device.kind == .streamer)
-        #expect(device.kind.description == "streamer")
+        #expect(device.kind?.description == "streamer")
     }
 
     @Test func deviceStatisticsCountForwardedMessages() throws {
@@ -371,15 +351,8 @@ struct ProxyTests {
         defer { context.shutdown() }
         let inproc = Transport.inproc
         let device = try Device(.streamer, frontend: inproc.bindEndpoint(), backend: inproc.bindEndpoint(), context: context)
-        let waiter = BackgroundThread { () throws -> ZMQError? in
-            do {
-                try device.wait()
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
-        }
-        let endedEarly = waiter.wait(timeout: .milliseconds(50)) != nil
+        let waiter = try SocketThread { () throws(ZMQError) in try device.wait() }
+        let endedEarly = waiter.join(timeout: .milliseconds(50)) != nil
         #expect(!endedEarly, "wait() returned while the device was running")
 
         device.stop()
@@ -391,14 +364,7 @@ struct ProxyTests {
         defer { context.shutdown() }
         let inproc = Transport.inproc
         let device = try Device(.queue, frontend: inproc.bindEndpoint(), backend: inproc.bindEndpoint(), context: context)
-        let waiter = BackgroundThread { () throws -> ZMQError? in
-            do {
-                try device.wait()
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
-        }
+        let waiter = try SocketThread { () throws(ZMQError) in try device.wait() }
 
         context.shutdown()
         expectEnd(of: waiter, with: .contextTerminated, "wait()")
@@ -423,8 +389,8 @@ struct ProxyTests {
         }
         // ...and no socket is left open: terminating the context, which waits for every
         // socket to close, returns.
-        let terminator = BackgroundThread { context.terminate() }
-        let terminated = terminator.wait() != nil
+        let terminator = try SocketThread { context.terminate() }
+        let terminated = terminator.join(timeout: testTimeout) != nil
         #expect(terminated, "a socket of the failed device is still open")
     }
 
@@ -477,33 +443,21 @@ struct ProxyTests {
 
 /// A steerable PULL -> PUSH proxy with a PAIR control socket, running on its own thread.
 private struct SteerableProxy {
-    let thread: BackgroundThread<ZMQError?>
+    let thread: SocketThread<Void, ZMQError>
     let frontend: String
     let backend: String
     let control: String
 
     init(context: Context) throws {
-        let bound = OneShot<[String]>()
-        let control = Transport.inproc.bindEndpoint()
-        thread = BackgroundThread { () throws -> ZMQError? in
-            let frontend = try PullSocket(context: context)
-            let backend = try PushSocket(context: context)
-            let controlSocket = try PairSocket(context: context)
-            try frontend.bind(to: Transport.tcp.bindEndpoint())
-            try backend.bind(to: Transport.tcp.bindEndpoint())
-            try controlSocket.bind(to: control)
-            bound.send([frontend.lastEndpoint ?? "", backend.lastEndpoint ?? ""])
-            do {
-                try steerableProxy(frontend: frontend, backend: backend, control: controlSocket)
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
+        let frontend = try PullSocket(context: context)
+        let backend = try PushSocket(context: context)
+        let controlSocket = try PairSocket(context: context)
+        self.frontend = try bindResolved(frontend, on: .tcp)
+        self.backend = try bindResolved(backend, on: .tcp)
+        control = try bindResolved(controlSocket, on: .inproc)
+        thread = try SocketThread { () throws(ZMQError) in
+            try steerableProxy(frontend: frontend, backend: backend, control: controlSocket)
         }
-        let endpoints = bound.wait() ?? []
-        try #require(endpoints.count == 2, "the steerable proxy did not start")
-        (frontend, backend) = (endpoints[0], endpoints[1])
-        self.control = control
     }
 }
 
@@ -514,19 +468,19 @@ extension ProxySideStatistics {
     }
 }
 
-/// Expects a background thread to have ended, returning `expected` (`nil` for a normal end).
+/// Expects a proxy's (or worker's) thread to have ended, with `expected` (`nil` for a normal end).
 private func expectEnd(
-    of thread: BackgroundThread<ZMQError?>,
+    of thread: SocketThread<Void, ZMQError>,
     with expected: ZMQError?,
     _ what: String,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    switch thread.wait() {
+    switch thread.join(timeout: testTimeout) {
     case nil:
         Issue.record("\(what) is still running", sourceLocation: sourceLocation)
+    case .success?:
+        #expect(expected == nil, "\(what) ended normally", sourceLocation: sourceLocation)
     case .failure(let error)?:
-        Issue.record("\(what) failed: \(error)", sourceLocation: sourceLocation)
-    case .success(let ended)?:
-        #expect(ended == expected, "\(what) ended with \(ended.map(String.init(describing:)) ?? "no error")", sourceLocation: sourceLocation)
+        #expect(error == expected, "\(what) ended with \(error)", sourceLocation: sourceLocation)
     }
 }
