@@ -228,7 +228,7 @@ public final class Device: Sendable {
         let sockets: any ProxyRunner & ~Copyable = ProxySockets(
             frontend: frontend, backend: backend, capture: capture, control: control)
         thread = try SocketThread(name: kind.map { "zmq-\($0)" } ?? "zmq-device") {
-            () throws(ZMQError) in
+            [sockets = consume sockets] () throws(ZMQError) in
             defer { steering.proxyEnded() }
             try sockets.run()
         }

@@ -9,7 +9,7 @@
 /// ```swift
 /// let router = try RouterSocket(context: context)
 /// try router.bind(to: "tcp://*:5555")
-/// let server = try SocketThread(name: "server") { () throws(ZMQError) -> Int in
+/// let server = try SocketThread(name: "server") { [router = consume router] () throws(ZMQError) -> Int in
 ///     var served = 0
 ///     var request = Multipart()
 ///     while try router.receive(into: &request) {
@@ -23,17 +23,25 @@
 /// let served = try server.join()    // rethrows it, typed
 /// ```
 ///
-/// Capturing the socket plainly, or as `[router = consume router]`, both hand it over. Using
-/// it after the hand-off does not compile: "sending value of non-Sendable type '() -> ()'
-/// risks causing data races" (the type names the closure, which the socket is part of). The
-/// thread starts behind a full memory barrier (`pthread_create`), which is what libzmq asks
-/// of a socket that changes threads.
+/// Using a socket after handing it over does not compile. The compiler reports "sending value
+/// of non-Sendable type '() throws(ZMQError) -> Int' risks causing data races", naming the
+/// closure's type (`'() -> ()'` for a closure that takes, returns and throws nothing), and,
+/// after a consume capture, also "'router' used after consume". The thread starts behind a
+/// full memory barrier (`pthread_create`), which is what libzmq asks of a socket that
+/// changes threads.
+///
+/// Capture sockets with a consume capture list, as `[router = consume router]` above: the
+/// closure then owns them outright. A plain capture compiles too and is checked just the
+/// same, but the variable stays shared with the scope that declared it, so the socket is
+/// closed only once that scope has ended as well as the thread.
 ///
 /// When the closure returns or throws, it is released, and with it every socket it owned
 /// (each is closed, with its linger applying in the background), before ``join()``,
-/// ``join(timeout:)`` or ``value`` report the outcome and ``isFinished`` turns true. Wait for
-/// the outcome with ``join()`` (blocking), ``join(timeout:)`` (blocking at most that long) or
-/// `await` ``value``, which suspends without holding a thread of Swift's cooperative pool.
+/// ``join(timeout:)`` or ``value()`` report the outcome and ``isFinished`` turns true. Wait
+/// for the outcome with ``join()`` (blocking), ``join(timeout:)`` (blocking at most that
+/// long) or `await` ``value()``, which suspends without holding a thread of Swift's
+/// cooperative pool.
+///
 /// Releasing a `SocketThread` neither stops nor waits for its thread: the closure runs to its
 /// end. There is no way to cancel a thread from outside; end blocking work the way libzmq
 /// offers, for example with ``Context/shutdown()`` or a steerable proxy's
@@ -57,11 +65,11 @@ public final class SocketThread<Success: Sendable, Failure: Error>: Sendable {
     ///     system keeps at most 15 bytes of it on Linux (63 on Darwin), cut at a character
     ///     boundary.
     ///   - body: The work. What it returns or throws (typed as `Failure`) comes back from
-    ///     ``join()`` and ``value``.
+    ///     ``join()`` and ``value()``.
     /// - Throws: ``ZMQError/tooManyThreads`` if the system can't create another thread (the
     ///   `EAGAIN` of `pthread_create`), ``ZMQError/invalidArgument`` if `name` contains a NUL
     ///   byte, or another error number `pthread_create` reports. `body` then never runs; it
-    ///   is released, so the sockets it captured are closed.
+    ///   is released, so the sockets it owned (by a consume capture) are closed.
     ///
     /// The corresponding C function is `pthread_create`.
     public init(
@@ -81,7 +89,8 @@ public final class SocketThread<Success: Sendable, Failure: Error>: Sendable {
     ///
     /// Any number of threads may join, at any time, as often as they like; all get the same
     /// outcome. Don't call it from async code, where it would hold a thread of the
-    /// cooperative pool: `await` ``value`` instead.
+    /// cooperative pool: `await` ``value()`` instead. Called from the thread's own closure, it
+    /// would wait for ever.
     ///
     /// - Returns: The closure's result.
     /// - Throws: The error the closure threw.
@@ -91,23 +100,26 @@ public final class SocketThread<Success: Sendable, Failure: Error>: Sendable {
 
     /// Blocks until the thread has finished or `timeout` has passed.
     ///
-    /// - Parameter timeout: The longest to wait; zero or less only looks.
+    /// - Parameter timeout: The longest to wait; zero or less only looks, and anything beyond
+    ///   a century waits a century.
     /// - Returns: The closure's outcome, what it returned or threw, or `nil` if it is still
     ///   running.
     public func join(timeout: Duration) -> Result<Success, Failure>? {
         completion.wait(timeout: timeout)
     }
 
-    /// The closure's result, once the thread has finished.
+    /// Suspends until the thread has finished, then returns what its closure returned.
     ///
-    /// Awaiting it suspends the task without blocking its thread: the finishing thread
-    /// resumes it. Cancelling the awaiting task does not end the wait (nor the thread).
+    /// This is ``join()`` for async code: the task suspends without blocking its thread (a
+    /// thread of Swift's cooperative pool), and the finishing thread resumes it. Cancelling
+    /// the awaiting task does not end the wait, nor the thread.
     ///
+    /// - Returns: The closure's result.
     /// - Throws: The error the closure threw.
-    public var value: Success {
-        get async throws(Failure) {
-            try await completion.value().get()
-        }
+    public func value() async throws(Failure) -> Success {
+        // A method rather than a `value` property like `Task`'s: Swift 6.3's compiler crashes
+        // on a typed-throws getter whose error type is `Never` used in a throwing closure.
+        try await completion.value().get()
     }
 
     /// Whether the closure has returned or thrown and its captures have been released.

@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 import ZeroMQ
 
@@ -216,9 +215,9 @@ struct ProxyTests {
         defer { device.stop() }
 
         let requests = 3
-        let worker = BackgroundThread { () throws -> Int in
-            let replier = try makeSocket(SocketType.Rep.self, context: context)
-            try replier.connect(to: device.backendEndpoint)
+        let replier = try makeSocket(SocketType.Rep.self, context: context)
+        try replier.connect(to: device.backendEndpoint)
+        let worker = try SocketThread { [replier = consume replier] () throws(ZMQError) -> Int in
             for served in 0..<requests {
                 guard let request = try replier.receiveString() else { return served }
                 try replier.send(request.uppercased())
@@ -233,7 +232,7 @@ struct ProxyTests {
             let reply = try requester.receiveString()
             #expect(reply == "REQUEST \(number)")
         }
-        let served = try worker.wait()?.get()
+        let served = try worker.join(timeout: testTimeout)?.get()
         #expect(served == requests)
     }
 
@@ -438,6 +437,213 @@ struct ProxyTests {
         }
         #expect(captured.last == "payload")
         #expect(captured.dropLast().allSatisfy { $0 == "warm-up" }, "got \(captured)")
+    }
+
+    // MARK: Device on sockets you configured
+
+    @Test("A device runs on sockets configured, bound and connected before the hand-over", arguments: Transport.allCases)
+    func deviceOnConfiguredSockets(_ transport: Transport) throws {
+        let context = try Context(defaultLinger: .zero)
+        defer { context.shutdown() }
+        // The service side is a ROUTER, so it sees the routing id the device's backend was
+        // given before it moved onto the device's thread.
+        let service = try makeSocket(SocketType.Router.self, context: context)
+        let serviceEndpoint = try bindResolved(service, on: transport)
+
+        let frontend = try RouterSocket(context: context)
+        try frontend.setOption(.receiveHighWaterMark, 50)
+        let frontendEndpoint = try bindResolved(frontend, on: transport)
+        let backend = try DealerSocket(context: context)
+        try backend.setOption(.routingID, Array("device-backend".utf8))
+        try backend.connect(to: serviceEndpoint)
+        let device = try Device(frontend: frontend, backend: backend)
+        defer { device.stop() }
+
+        #expect(device.kind == .queue)
+        #expect(device.context === context)
+        #expect(device.frontendEndpoint == frontendEndpoint)
+        #expect(device.backendEndpoint == serviceEndpoint, "a connected socket reads back the endpoint it connected to")
+        #expect(device.captureEndpoint == nil)
+
+        let client = try makeSocket(SocketType.Req.self, context: context)
+        try client.connect(to: frontendEndpoint)
+        try client.send("ping")
+        // [device's routing id, client's routing id, empty delimiter, "ping"]
+        let request = try #require(try service.receiveMultipart())
+        #expect(request.count == 4)
+        #expect(request.first == Array("device-backend".utf8))
+        #expect(request.last == Array("ping".utf8))
+        try service.send(multipart: request.dropLast() + [Array("pong".utf8)])
+        let reply = try client.receiveString()
+        #expect(reply == "pong")
+        #expect(device.statistics()?.frontend.messagesReceived == 1)
+    }
+
+    @Test("A device copies every frame to a capture socket you gave it", arguments: Transport.allCases)
+    func deviceWithAGivenCaptureSocket(_ transport: Transport) throws {
+        let context = try Context(defaultLinger: .zero)
+        defer { context.shutdown() }
+        let tap = try makeSocket(SocketType.Pull.self, context: context)
+        let tapEndpoint = try bindResolved(tap, on: transport)
+
+        let frontend = try PullSocket(context: context)
+        let frontendEndpoint = try bindResolved(frontend, on: transport)
+        let backend = try PushSocket(context: context)
+        let backendEndpoint = try bindResolved(backend, on: transport)
+        // A PUSH capture connected to a PULL tap drops nothing, unlike a PUB.
+        let capture = try PushSocket(context: context)
+        try capture.connect(to: tapEndpoint)
+        let device = try Device(frontend: frontend, backend: backend, capture: capture)
+        defer { device.stop() }
+        #expect(device.kind == .streamer)
+        #expect(device.captureEndpoint == tapEndpoint)
+
+        let producer = try makeSocket(SocketType.Push.self, context: context)
+        let consumer = try makeSocket(SocketType.Pull.self, context: context)
+        try producer.connect(to: frontendEndpoint)
+        try consumer.connect(to: backendEndpoint)
+        try producer.send("one")
+        try producer.send(multipart: ["two-a", "two-b"])
+        let expected = [["one"], ["two-a", "two-b"]].map { $0.map { Array($0.utf8) } }
+        var forwarded: [[[UInt8]]] = []
+        var captured: [[[UInt8]]] = []
+        for _ in expected {
+            forwarded.append(try consumer.receiveMultipart() ?? [])
+            captured.append(try tap.receiveMultipart() ?? [])
+        }
+        #expect(forwarded == expected)
+        #expect(captured == expected)
+    }
+
+    @Test("Sockets that make none of the three kinds give a device without a kind")
+    func deviceOfAnotherPairOfTypes() throws {
+        let context = try Context(defaultLinger: .zero)
+        defer { context.shutdown() }
+        let frontend = try RouterSocket(context: context)
+        let frontendEndpoint = try bindResolved(frontend, on: .inproc)
+        let backend = try PushSocket(context: context)
+        let backendEndpoint = try bindResolved(backend, on: .inproc)
+        let device = try Device(frontend: frontend, backend: backend)
+        defer { device.stop() }
+        #expect(device.kind == nil)
+
+        let client = try makeSocket(SocketType.Dealer.self, context: context)
+        try client.setOption(.routingID, Array("client".utf8))
+        let consumer = try makeSocket(SocketType.Pull.self, context: context)
+        try client.connect(to: frontendEndpoint)
+        try consumer.connect(to: backendEndpoint)
+        try client.send("hello")
+        let forwarded = try consumer.receiveMultipart()
+        #expect(forwarded == [Array("client".utf8), Array("hello".utf8)])
+    }
+
+    @Test("A socket that was never bound or connected is refused, and every socket is closed")
+    func unattachedSocketIsRefused() throws {
+        let context = try Context(defaultLinger: .zero)
+        do {
+            let frontend = try PullSocket(context: context)
+            let backend = try PushSocket(context: context)
+            try backend.bind(to: Transport.inproc.bindEndpoint())
+            do {
+                _ = try Device(frontend: frontend, backend: backend)
+                Issue.record("a device started on an unattached frontend")
+            } catch {
+                #expect(error == .invalidArgument)
+            }
+        }
+        do {
+            let frontend = try PullSocket(context: context)
+            try frontend.bind(to: Transport.inproc.bindEndpoint())
+            let backend = try PushSocket(context: context)
+            try backend.bind(to: Transport.inproc.bindEndpoint())
+            let capture = try PublisherSocket(context: context)
+            do {
+                _ = try Device(frontend: frontend, backend: backend, capture: capture)
+                Issue.record("a device started with an unattached capture socket")
+            } catch {
+                #expect(error == .invalidArgument)
+            }
+        }
+        // terminate() returns only once every socket of the context is closed.
+        let terminator = try SocketThread { context.terminate() }
+        #expect(terminator.join(timeout: testTimeout) != nil, "a socket of a refused device is still open")
+    }
+
+    @Test("A failed bind throws the error Socket.bind throws for that endpoint, and leaves nothing bound")
+    func bindFailureIsTheSocketsOwnError() throws {
+        let context = try Context(defaultLinger: .zero)
+        let taken: String
+        let expected: ZMQError
+        do {
+            let occupant = try makeSocket(SocketType.Pair.self, context: context)
+            taken = try bindResolved(occupant, on: .tcp)
+            // The error a socket's own bind gives for this endpoint, whatever it carries.
+            do {
+                try makeSocket(SocketType.Router.self, context: context).bind(to: taken)
+                Issue.record("a second bind to \(taken) succeeded")
+                return
+            } catch {
+                expected = error
+            }
+            #expect(expected == .addressInUse)
+            let wildcard = "tcp://127.0.0.1:*"
+            for (frontend, backend, capture) in [(taken, wildcard, nil), (wildcard, taken, nil), (wildcard, wildcard, taken)] {
+                do {
+                    _ = try Device(.queue, frontend: frontend, backend: backend, capture: capture, context: context)
+                    Issue.record("the device bound \(taken) twice")
+                } catch {
+                    #expect(error == expected)
+                }
+            }
+        }
+        // Nothing stays bound or open: terminating the context, which waits for every socket
+        // to close, returns.
+        let terminator = try SocketThread { context.terminate() }
+        #expect(terminator.join(timeout: testTimeout) != nil, "a socket of a failed device is still open")
+    }
+
+    // MARK: Releasing a device
+
+    @Test("Releasing a running device returns at once, even when its context must wait out a linger")
+    func releasingADeviceDoesNotBlock() throws {
+        let peers = try Context(defaultLinger: .zero)
+        defer { peers.shutdown() }
+        // Only the device (and its sockets) reference its context, which lingers for 2 s.
+        var device: Device? = try Device(
+            .streamer, frontend: Transport.ipc.bindEndpoint(), backend: Transport.ipc.bindEndpoint(),
+            context: Context(defaultLinger: .seconds(2)))
+        let endpoints = try #require(device.map { [$0.frontendEndpoint, $0.backendEndpoint] })
+
+        // A consumer that takes one message and then reads no more, so that most of what the
+        // device forwards stays queued in its backend socket.
+        let consumer = try makeSocket(SocketType.Pull.self, context: peers)
+        try consumer.setOption(.receiveHighWaterMark, 1)
+        try consumer.connect(to: endpoints[1])
+        let producer = try makeSocket(SocketType.Push.self, context: peers)
+        try producer.connect(to: endpoints[0])
+        let payload = [UInt8](repeating: 7, count: 10_000)
+        for _ in 0..<300 { try producer.send(payload) }
+        let forwarded = waitUntil { device?.statistics()?.backend.messagesSent == 300 }
+        try #require(forwarded, "the device did not forward the messages")
+
+        // Releasing the device releases its context, whose termination waits while the
+        // backend's queued messages can't be delivered: that wait must not happen here.
+        let start = ContinuousClock.now
+        device = nil
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .milliseconds(500), "releasing the device blocked for \(elapsed)")
+    }
+
+    @Test("Releasing a running device stops it, and its endpoints are free again soon after")
+    func releasingADeviceReleasesItsEndpoints() throws {
+        let context = try Context(defaultLinger: .zero)
+        defer { context.shutdown() }
+        var device: Device? = try Device(
+            .queue, frontend: "tcp://127.0.0.1:*", backend: "tcp://127.0.0.1:*", context: context)
+        let endpoints = try #require(device.map { [$0.frontendEndpoint, $0.backendEndpoint] })
+        device = nil
+        let router = try makeSocket(SocketType.Router.self, context: context)
+        for endpoint in endpoints { try bindEventually(router, to: endpoint) }
     }
 }
 

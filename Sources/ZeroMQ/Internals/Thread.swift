@@ -81,7 +81,8 @@ internal final class Completion<Value: Sendable>: Sendable {
     ///
     /// - Returns: The value, or `nil` if it did not come in time.
     func wait(timeout: Duration) -> Value? {
-        let deadline = ContinuousClock.now + timeout
+        // A century is for ever here, and keeps `now + timeout` from overflowing (a trap).
+        let deadline = ContinuousClock.now + min(timeout, .seconds(100 * 365 * 86_400))
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while true {
