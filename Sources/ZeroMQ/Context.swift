@@ -4,12 +4,17 @@ import Synchronization
 /// A ZeroMQ context: the container for a process's sockets and libzmq's I/O threads.
 ///
 /// Create one context per process (or use ``shared``) and pass it to every thread or task that
-/// makes sockets. Each socket keeps its context alive, so releasing your last reference to a
-/// context while sockets are still open never blocks on them: libzmq's `zmq_ctx_term` runs only
-/// when the last socket has closed. It does wait for that socket's linger period if messages
-/// are still queued, on the thread that drops the last socket; with a `nil` linger that can be
-/// for ever, so keep a finite linger (the default) or call ``terminate()`` on a thread of your
-/// own.
+/// makes sockets. Each socket keeps its context alive, so the context is terminated only once
+/// the last reference to it is gone, its last socket included.
+///
+/// Releasing a context never blocks the thread that drops the last reference (in async code,
+/// a thread of Swift's cooperative pool): libzmq's `zmq_ctx_term`, which waits while closed
+/// sockets still have queued messages to deliver within their linger period, runs on a
+/// background thread instead. Messages keep going out there for their linger period, as
+/// long as the process lives; a program that exits right after releasing its context loses
+/// what is still queued. To wait for delivery, call ``terminate()`` explicitly, which blocks
+/// until every socket is closed and has delivered or dropped its messages. (With a `nil`
+/// linger, that can be for ever; keep a finite linger, the default.)
 ///
 /// To stop blocked work, call ``shutdown()`` from any thread: every blocking call on the
 /// context's sockets, in every thread, then fails promptly with ``ZMQError/contextTerminated``,
@@ -91,9 +96,21 @@ public final class Context: Sendable {
         if ipv6 { try setOption(.ipv6, true) }
     }
 
+    /// Terminates the context on a background thread, so that releasing it never blocks.
     deinit {
         let needsTermination = state.withLock { $0 != .terminated }
-        if needsTermination { Self.terminate(handle) }
+        guard needsTermination else { return }
+        // The address crosses to the thread as a number: a raw pointer is not Sendable, and
+        // this one is still needed below should the thread not start.
+        let address = UInt(bitPattern: handle)
+        do {
+            _ = try SocketThread(name: "zmq-ctx-term") {
+                if let handle = UnsafeMutableRawPointer(bitPattern: address) { Self.terminate(handle) }
+            }
+        } catch {
+            // No thread to hand the wait to: wait here rather than leak the context.
+            Self.terminate(handle)
+        }
     }
 
     /// Shuts the context down without waiting.
@@ -117,9 +134,12 @@ public final class Context: Sendable {
     ///
     /// Blocking calls in other threads fail with ``ZMQError/contextTerminated``; those threads
     /// must then close their sockets for this call to return. Each socket's linger period
-    /// applies. Don't call it while the calling thread still owns an open socket of this
-    /// context: that socket cannot close, so the call would wait for ever. Calling it again,
-    /// or releasing the context afterwards, does nothing more.
+    /// applies: the call waits while closed sockets still deliver queued messages. Unlike
+    /// releasing the context, which hands this wait to a background thread, it blocks the
+    /// caller, so don't call it from async code on a thread of the cooperative pool. Don't
+    /// call it while the calling thread still owns an open socket of this context: that
+    /// socket cannot close, so the call would wait for ever. Calling it again, or releasing
+    /// the context afterwards, does nothing more.
     ///
     /// The corresponding C function is `zmq_ctx_term`, retried when a signal interrupts it.
     public func terminate() {

@@ -1,8 +1,10 @@
 internal import CZeroMQ
 import Synchronization
 
-/// A classic ZeroMQ device: a proxy that binds a frontend and a backend endpoint and forwards
-/// between them on a background thread until it is stopped.
+/// A classic ZeroMQ device: a steerable proxy forwarding between a frontend and a backend
+/// socket on a thread of its own, until it is stopped.
+///
+/// Give it endpoints, and it makes and binds the sockets of a ``Kind``:
 ///
 /// ```swift
 /// let queue = try Device(.queue, frontend: "tcp://*:5559", backend: "tcp://*:5560")
@@ -10,67 +12,97 @@ import Synchronization
 /// queue.stop()
 /// ```
 ///
+/// or give it sockets you have already configured and bound or connected (CURVE keys,
+/// high-water marks, …); they move onto the device's thread:
+///
+/// ```swift
+/// let frontend = try RouterSocket(context: context)
+/// try frontend.setOption(.receiveHighWaterMark, 10_000)
+/// try frontend.bind(to: "tcp://*:5559")
+/// let backend = try DealerSocket(context: context)
+/// try backend.bind(to: "ipc:///tmp/workers")
+/// let queue = try Device(frontend: frontend, backend: backend)
+/// ```
+///
 /// The three kinds are ``Kind/queue`` (ROUTER frontend, DEALER backend: shared request/reply
 /// queue), ``Kind/forwarder`` (XSUB frontend, XPUB backend: pub/sub relay) and
 /// ``Kind/streamer`` (PULL frontend, PUSH backend: pipeline relay).
 ///
-/// The device's sockets belong to its context. Stop the device before terminating the
-/// context with ``Context/terminate()``; shutting the context down with
-/// ``Context/shutdown()`` also ends it.
+/// The device ends on ``stop()`` (the proxy's `TERMINATE` command), or when its context is
+/// shut down (``Context/shutdown()``). Its thread then closes every socket of the device.
+/// ``stop()`` waits for that; releasing the last reference to a running device does not: it
+/// sends `TERMINATE` and returns at once, and the device's thread ends and closes its
+/// sockets (releasing their endpoints) a moment later. Stop the device before terminating
+/// its context with ``Context/terminate()``, which waits for every socket to close.
 ///
 /// A device is thread safe: any thread may stop it, wait for it or read its statistics.
 public final class Device: Sendable {
     /// The kind of device: which socket types face which side.
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
-        internal let frontendType: CInt
-        internal let backendType: CInt
+        internal enum Variant: Hashable, Sendable {
+            case queue, forwarder, streamer
+        }
+
+        internal let variant: Variant
+
         /// The device's name: `queue`, `forwarder` or `streamer`.
-        public let description: String
+        public var description: String {
+            switch variant {
+            case .queue: "queue"
+            case .forwarder: "forwarder"
+            case .streamer: "streamer"
+            }
+        }
 
         /// ROUTER frontend (clients connect REQ or DEALER), DEALER backend (services connect
         /// REP or DEALER). The C name is `ZMQ_QUEUE`.
-        public static var queue: Kind { Kind(frontendType: ZMQ_ROUTER, backendType: ZMQ_DEALER, description: "queue") }
+        public static var queue: Kind { Kind(variant: .queue) }
         /// XSUB frontend (publishers connect), XPUB backend (subscribers connect).
         /// The C name is `ZMQ_FORWARDER`.
-        public static var forwarder: Kind { Kind(frontendType: ZMQ_XSUB, backendType: ZMQ_XPUB, description: "forwarder") }
+        public static var forwarder: Kind { Kind(variant: .forwarder) }
         /// PULL frontend (producers connect PUSH), PUSH backend (consumers connect PULL).
         /// The C name is `ZMQ_STREAMER`.
-        public static var streamer: Kind { Kind(frontendType: ZMQ_PULL, backendType: ZMQ_PUSH, description: "streamer") }
+        public static var streamer: Kind { Kind(variant: .streamer) }
+
+        /// The kind whose socket types these are, if any.
+        internal init?(frontend: CInt, backend: CInt) {
+            switch (frontend, backend) {
+            case (ZMQ_ROUTER, ZMQ_DEALER): variant = .queue
+            case (ZMQ_XSUB, ZMQ_XPUB): variant = .forwarder
+            case (ZMQ_PULL, ZMQ_PUSH): variant = .streamer
+            default: return nil
+            }
+        }
+
+        private init(variant: Variant) {
+            self.variant = variant
+        }
     }
 
-    /// The kind of device.
-    public let kind: Kind
-    /// The context that owns the device's sockets.
+    /// The kind of device, or `nil` for a device made from sockets of another pair of types
+    /// (such as a ROUTER frontend with a PUSH backend).
+    public let kind: Kind?
+    /// The context of the device's frontend socket, which also holds its control sockets.
     public let context: Context
-    /// The frontend endpoint as bound, with wildcards resolved (so `tcp://127.0.0.1:*` reads
-    /// back with its port).
+    /// The frontend endpoint as bound (or, for a socket you gave, as last bound or
+    /// connected), with wildcards resolved: `tcp://127.0.0.1:*` reads back with its port.
     public let frontendEndpoint: String
-    /// The backend endpoint as bound, with wildcards resolved.
+    /// The backend endpoint as bound (or, for a socket you gave, as last bound or
+    /// connected), with wildcards resolved.
     public let backendEndpoint: String
-    /// The capture endpoint as bound, with wildcards resolved; `nil` without capture.
+    /// The capture endpoint as bound (or last bound or connected), with wildcards resolved;
+    /// `nil` without a capture socket.
     public let captureEndpoint: String?
 
-    /// The caller side of the proxy's control pair, and whether TERMINATE was sent; guarded,
-    /// because any thread may steer.
-    private let controller: Mutex<Controller>
-    private let finished = Completion<Result<Void, ZMQError>>()
-
-    private enum Controller: @unchecked Sendable {
-        /// The proxy may be running; the socket steers it.
-        case running(UnsafeMutableRawPointer)
-        /// TERMINATE was sent; the socket is closed once the proxy thread has ended.
-        case stopping(UnsafeMutableRawPointer)
-        /// The control socket is closed.
-        case stopped
-    }
-
-    /// How long ``statistics()`` waits at a time for the proxy's reply before checking that
-    /// the device is still running.
-    private static let replyPollInterval: CInt = 100
+    /// The caller side of the proxy's control pair, shared with the proxy's thread.
+    private let steering: Steering
+    /// The thread running the proxy; it owns the frontend, backend, capture and the proxy's
+    /// side of the control pair.
+    private let thread: SocketThread<Void, ZMQError>
 
     private static let instanceCounter = Atomic<Int>(0)
 
-    /// Binds a device's two sockets and starts forwarding on a background thread.
+    /// Binds a device's sockets and starts forwarding on a thread of its own.
     ///
     /// - Parameters:
     ///   - kind: ``Kind/queue``, ``Kind/forwarder`` or ``Kind/streamer``.
@@ -79,99 +111,151 @@ public final class Device: Sendable {
     ///   - capture: An optional endpoint to bind a PUB socket to that receives a copy of every
     ///     forwarded frame.
     ///   - context: The context to create the sockets in.
-    /// - Throws: The errors of ``Socket/bind(to:)`` for either endpoint (nothing is left bound
-    ///   then), ``ZMQError/contextTerminated``, or ``ZMQError/outOfMemory`` if no thread can
-    ///   be started.
+    /// - Throws: The error of ``Socket/bind(to:)`` for the endpoint that failed, unchanged
+    ///   (every socket made so far is then closed, so nothing stays bound),
+    ///   ``ZMQError/contextTerminated`` if the context is shut down, or the errors of
+    ///   ``SocketThread/init(name:_:)`` if no thread can be started.
     ///
-    /// The corresponding C function is `zmq_proxy_steerable`.
-    public init(
+    /// The corresponding C functions are `zmq_bind` and `zmq_proxy_steerable`.
+    public convenience init(
         _ kind: Kind,
         frontend: String,
         backend: String,
         capture: String? = nil,
         context: Context = .shared
     ) throws(ZMQError) {
-        self.kind = kind
-        self.context = context
-        var opened: [UnsafeMutableRawPointer] = []
-        func open(_ type: CInt, bindingTo endpoint: String?) throws(ZMQError) -> UnsafeMutableRawPointer {
-            let socket = try context.makeSocket(type: type)
-            opened.append(socket)
-            if let endpoint { _ = try withEndpoint(endpoint, .bind) { zmq_bind(socket, $0) } }
+        // Each socket closes as it goes out of scope, so a failed bind leaves nothing bound.
+        func bound<K: SocketKind>(_: K.Type, to endpoint: String) throws(ZMQError) -> Socket<K> {
+            let socket = try Socket<K>(context: context)
+            try socket.bind(to: endpoint)
             return socket
         }
-        func lastEndpoint(_ socket: UnsafeMutableRawPointer) -> String {
-            (try? OptionFormat<String>.string.read(socket, ZMQ_LAST_ENDPOINT)) ?? ""
+        func boundCapture() throws(ZMQError) -> PublisherSocket? {
+            guard let capture else { return nil }
+            return try bound(SocketType.Pub.self, to: capture)
         }
-        let sockets: (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeMutableRawPointer?, UnsafeMutableRawPointer, UnsafeMutableRawPointer)
-        do {
-            let front = try open(kind.frontendType, bindingTo: frontend)
-            let back = try open(kind.backendType, bindingTo: backend)
-            let tap = try capture.map { (endpoint) throws(ZMQError) in try open(ZMQ_PUB, bindingTo: endpoint) }
-            let id = Self.instanceCounter.add(1, ordering: .relaxed).newValue
-            let controlEndpoint = "inproc://zeromq-swift-device-\(id)"
-            let control = try open(ZMQ_PAIR, bindingTo: controlEndpoint)
-            let steer = try open(ZMQ_PAIR, bindingTo: nil)
-            var interval = Self.replyPollInterval
-            _ = try valueOrError { zmq_setsockopt(steer, ZMQ_RCVTIMEO, &interval, MemoryLayout<CInt>.size) }
-            _ = try withEndpoint(controlEndpoint, .connect) { zmq_connect(steer, $0) }
-            sockets = (front, back, tap, control, steer)
-        } catch {
-            for socket in opened { zmq_close(socket) }
-            throw error
-        }
-        frontendEndpoint = lastEndpoint(sockets.0)
-        backendEndpoint = lastEndpoint(sockets.1)
-        captureEndpoint = sockets.2.map(lastEndpoint)
-        controller = Mutex(.running(sockets.4))
-
-        let proxySockets = ProxySockets(
-            frontend: sockets.0, backend: sockets.1, capture: sockets.2, control: sockets.3)
-        let finished = self.finished
-        let started = detachThread {
-            let result = proxySockets.run()
-            proxySockets.close()
-            finished.complete(result)
-        }
-        guard started else {
-            // `deinit` runs after this throw: leave it nothing to stop or wait for.
-            proxySockets.close()
-            controller.withLock { state in
-                zmq_close(sockets.4)
-                state = .stopped
-            }
-            finished.complete(.success(()))
-            throw .outOfMemory
+        switch kind.variant {
+        case .queue:
+            let front = try bound(SocketType.Router.self, to: frontend)
+            let back = try bound(SocketType.Dealer.self, to: backend)
+            try self.init(frontend: front, backend: back, capture: boundCapture())
+        case .forwarder:
+            let front = try bound(SocketType.XSub.self, to: frontend)
+            let back = try bound(SocketType.XPub.self, to: backend)
+            try self.init(frontend: front, backend: back, capture: boundCapture())
+        case .streamer:
+            let front = try bound(SocketType.Pull.self, to: frontend)
+            let back = try bound(SocketType.Push.self, to: backend)
+            try self.init(frontend: front, backend: back, capture: boundCapture())
         }
     }
 
+    /// Starts forwarding between two sockets you have configured and bound or connected,
+    /// which move onto the device's thread.
+    ///
+    /// The frontend's messages go to the backend, and, when both sockets can, the backend's
+    /// back to the frontend. The device's ``kind`` is the one these socket types make, if any.
+    ///
+    /// - Parameters:
+    ///   - frontend: The socket facing clients; it must have been bound or connected.
+    ///   - backend: The socket facing services; it must have been bound or connected.
+    /// - Throws: ``ZMQError/invalidArgument`` if a socket was never bound or connected (it
+    ///   could carry nothing, and once it has moved here nothing can attach it any more),
+    ///   ``ZMQError/contextTerminated`` if the frontend's context is shut down, or the errors
+    ///   of ``SocketThread/init(name:_:)`` if no thread can be started. The sockets are
+    ///   closed then.
+    ///
+    /// The corresponding C function is `zmq_proxy_steerable`.
+    public convenience init<Frontend: ReceivingKind, Backend: SendingKind>(
+        frontend: consuming sending Socket<Frontend>,
+        backend: consuming sending Socket<Backend>
+    ) throws(ZMQError) {
+        try self.init(frontend: frontend, backend: backend, capture: PublisherSocket?.none)
+    }
+
+    /// Starts forwarding between two sockets you have configured and bound or connected,
+    /// copying every forwarded frame to a capture socket; all three move onto the device's
+    /// thread.
+    ///
+    /// - Parameters:
+    ///   - frontend: The socket facing clients; it must have been bound or connected.
+    ///   - backend: The socket facing services; it must have been bound or connected.
+    ///   - capture: A socket that receives a copy of every forwarded frame (for example a PUB
+    ///     or PUSH socket feeding a logger); it must have been bound or connected.
+    /// - Throws: ``ZMQError/invalidArgument`` if a socket was never bound or connected,
+    ///   ``ZMQError/contextTerminated`` if the frontend's context is shut down, or the errors
+    ///   of ``SocketThread/init(name:_:)`` if no thread can be started. The sockets are
+    ///   closed then.
+    ///
+    /// The corresponding C function is `zmq_proxy_steerable`.
+    public convenience init<Frontend: ReceivingKind, Backend: SendingKind, Capture: SendingKind>(
+        frontend: consuming sending Socket<Frontend>,
+        backend: consuming sending Socket<Backend>,
+        capture: consuming sending Socket<Capture>
+    ) throws(ZMQError) {
+        try self.init(frontend: frontend, backend: backend, capture: Optional(capture))
+    }
+
+    private init<Frontend: ReceivingKind, Backend: SendingKind, Capture: SendingKind>(
+        frontend: consuming sending Socket<Frontend>,
+        backend: consuming sending Socket<Backend>,
+        capture: consuming sending Socket<Capture>?
+    ) throws(ZMQError) {
+        guard let frontendEndpoint = frontend.lastEndpoint,
+              let backendEndpoint = backend.lastEndpoint
+        else { throw .invalidArgument }
+        var captureEndpoint: String?
+        if let endpoint = capture?.lastEndpoint {
+            captureEndpoint = endpoint
+        } else if capture != nil {
+            throw .invalidArgument
+        }
+        let context = frontend.context
+        let id = Self.instanceCounter.add(1, ordering: .relaxed).newValue
+        let controlEndpoint = "inproc://zeromq-swift-device-\(id)"
+        let control = try PairSocket(context: context)
+        try control.bind(to: controlEndpoint)
+        let steer = try PairSocket(context: context)
+        // statistics() waits this long at a time for a reply before checking that the proxy
+        // is still there to give one.
+        try steer.setOption(.receiveTimeout, .milliseconds(100))
+        try steer.connect(to: controlEndpoint)
+
+        let steering = Steering(steer)
+        let kind = Kind(frontend: Frontend.rawType, backend: Backend.rawType)
+        // Erased to an existential, so that the thread's closure captures no metatype of a
+        // generic parameter (`SocketKind` metatypes are not declared `SendableMetatype`).
+        let sockets: any ProxyRunner & ~Copyable = ProxySockets(
+            frontend: frontend, backend: backend, capture: capture, control: control)
+        thread = try SocketThread(name: kind.map { "zmq-\($0)" } ?? "zmq-device") {
+            [sockets = consume sockets] () throws(ZMQError) in
+            defer { steering.proxyEnded() }
+            try sockets.run()
+        }
+        self.kind = kind
+        self.context = context
+        self.frontendEndpoint = frontendEndpoint
+        self.backendEndpoint = backendEndpoint
+        self.captureEndpoint = captureEndpoint
+        self.steering = steering
+    }
+
+    /// Sends the proxy `TERMINATE` without waiting: the device's thread ends and closes its
+    /// sockets on its own.
     deinit {
-        stop()
+        steering.terminate()
     }
 
     /// Stops the device and waits until its thread has closed its sockets.
     ///
     /// Any thread may call it, as often as it likes; calls after the first, and calls after
-    /// the device ended on its own, only wait for the end.
+    /// the device ended on its own, only wait for the end. It blocks (briefly), so from async
+    /// code prefer releasing the device, which stops it without waiting.
     ///
     /// The device is stopped with the proxy's `TERMINATE` command.
     public func stop() {
-        controller.withLock { state in
-            guard case .running(let socket) = state else { return }
-            // If the context is shut down, the proxy is ending anyway and the send fails.
-            _ = try? valueOrError { zmq_send(socket, "TERMINATE", 9, 0) }
-            state = .stopping(socket)
-        }
-        _ = finished.wait()
-        controller.withLock { state in
-            switch state {
-            case .running(let socket), .stopping(let socket):
-                zmq_close(socket)
-                state = .stopped
-            case .stopped:
-                break
-            }
-        }
+        steering.terminate()
+        _ = try? thread.join()
     }
 
     /// Blocks until the device ends, through ``stop()`` or a context shutdown.
@@ -179,11 +263,11 @@ public final class Device: Sendable {
     /// - Throws: ``ZMQError/contextTerminated`` if the device ended because its context was
     ///   shut down; nothing if it was stopped.
     public func wait() throws(ZMQError) {
-        try finished.wait().get()
+        try thread.join()
     }
 
-    /// Whether the device has ended.
-    public var isFinished: Bool { finished.result != nil }
+    /// Whether the device has ended and closed its sockets.
+    public var isFinished: Bool { thread.isFinished }
 
     /// The proxy's message and byte counters so far.
     ///
@@ -191,56 +275,110 @@ public final class Device: Sendable {
     ///
     /// - Returns: The counters, or `nil` if the device has ended or is stopping.
     public func statistics() -> ProxyStatistics? {
-        controller.withLock { state -> ProxyStatistics? in
-            guard case .running(let socket) = state, finished.result == nil else { return nil }
-            guard (try? valueOrError({ zmq_send(socket, "STATISTICS", 10, 0) })) != nil else { return nil }
-            var counters = [UInt64](repeating: 0, count: 8)
-            for index in 0..<8 {
-                // The reply is one atomic multipart message: once its first frame is in, the
-                // rest is too. Until then, keep checking that the proxy is still there to reply.
-                while true {
-                    var value: UInt64 = 0
-                    let received: CInt?
-                    do {
-                        received = try valueOrWouldBlock { zmq_recv(socket, &value, 8, 0) }
-                    } catch {
-                        return nil
-                    }
-                    if let size = received {
-                        guard size == 8 else { return nil }
-                        counters[index] = value
-                        break
-                    }
-                    if finished.result != nil { return nil }
-                }
-            }
-            return ProxyStatistics(reply: counters)
+        steering.statistics()
+    }
+}
+
+/// What the proxy's thread runs.
+private protocol ProxyRunner: ~Copyable {
+    /// Runs the proxy until TERMINATE or a context shutdown.
+    func run() throws(ZMQError)
+}
+
+/// The sockets the proxy's thread owns: the device's frontend, backend and capture, and the
+/// proxy's side of the control pair. Moved onto that thread once, and closed there.
+private struct ProxySockets<Frontend: ReceivingKind, Backend: SendingKind, Capture: SendingKind>: ProxyRunner, ~Copyable {
+    let frontend: Socket<Frontend>
+    let backend: Socket<Backend>
+    let capture: Socket<Capture>?
+    let control: PairSocket
+
+    /// Runs the proxy until TERMINATE or a context shutdown. A signal that interrupts it
+    /// restarts it, which resets its counters.
+    func run() throws(ZMQError) {
+        let captureHandle: UnsafeMutableRawPointer? = switch capture {
+        case .some(let socket): socket.handle
+        case .none: nil
+        }
+        _ = try valueOrError(retryOnInterrupt: true) {
+            zmq_proxy_steerable(frontend.handle, backend.handle, captureHandle, control.handle)
         }
     }
 }
 
-/// The proxy thread's sockets, handed to it once (thread creation is the memory barrier
-/// libzmq requires for moving sockets between threads).
-private struct ProxySockets: @unchecked Sendable {
-    let frontend: UnsafeMutableRawPointer
-    let backend: UnsafeMutableRawPointer
-    let capture: UnsafeMutableRawPointer?
-    let control: UnsafeMutableRawPointer
+/// The caller side of a device's control pair, used under a lock by whichever thread steers
+/// (any thread may), and closed by the proxy's thread once the proxy has ended.
+private final class Steering: Sendable {
+    private struct State: ~Copyable {
+        /// The caller side of the control pair; `nil` once closed.
+        var socket: PairSocket?
+        /// Whether TERMINATE was sent.
+        var isStopping = false
+    }
 
-    /// Runs the proxy until TERMINATE or a context shutdown. A signal that interrupts it
-    /// restarts it, which resets its counters.
-    func run() -> Result<Void, ZMQError> {
-        Result { () throws(ZMQError) in
-            _ = try valueOrError(retryOnInterrupt: true) {
-                zmq_proxy_steerable(frontend, backend, capture, control)
-            }
+    private let state: Mutex<State>
+    /// Set by the proxy's thread as the proxy returns, before it takes the lock, so that a
+    /// ``statistics()`` waiting under the lock for a reply that will never come gives up.
+    private let hasEnded = Atomic<Bool>(false)
+
+    init(_ socket: consuming sending PairSocket) {
+        state = Mutex(State(socket: socket))
+    }
+
+    /// Sends TERMINATE once, without blocking. If the context is shut down the send fails,
+    /// and the proxy is ending anyway.
+    func terminate() {
+        state.withLock { state in
+            guard !state.isStopping, !hasEnded.load(ordering: .acquiring) else { return }
+            state.isStopping = true
+            guard let socket = state.socket.take() else { return }
+            _ = try? socket.send(ProxyCommand.terminate.rawValue, .dontWait)
+            state.socket = consume socket
         }
     }
 
-    func close() {
-        zmq_close(frontend)
-        zmq_close(backend)
-        if let capture { zmq_close(capture) }
-        zmq_close(control)
+    /// Called on the proxy's thread once the proxy has returned: closes the caller side.
+    func proxyEnded() {
+        hasEnded.store(true, ordering: .releasing)
+        let socket = state.withLock { $0.socket.take() }
+        socket?.close()
+    }
+
+    /// Asks the running proxy for its counters and waits for the reply.
+    func statistics() -> ProxyStatistics? {
+        state.withLock { state -> ProxyStatistics? in
+            guard !state.isStopping, let socket = state.socket.take() else { return nil }
+            let statistics = Self.statistics(through: socket, until: hasEnded)
+            state.socket = consume socket
+            return statistics
+        }
+    }
+
+    private static func statistics(
+        through socket: borrowing PairSocket,
+        until hasEnded: borrowing Atomic<Bool>
+    ) -> ProxyStatistics? {
+        guard !hasEnded.load(ordering: .acquiring),
+              (try? socket.send(ProxyCommand.statistics.rawValue, .dontWait)) == true
+        else { return nil }
+        // The reply is one atomic multipart message. Until it is in, keep checking that the
+        // proxy is still there to give it (each receive waits at most the socket's timeout).
+        var reply = Multipart(capacity: 8)
+        while true {
+            do {
+                if try socket.receive(into: &reply) { break }
+            } catch {
+                return nil
+            }
+            if hasEnded.load(ordering: .acquiring) { return nil }
+        }
+        guard reply.count == 8 else { return nil }
+        var counters = [UInt64]()
+        counters.reserveCapacity(8)
+        for index in 0..<8 {
+            guard reply.size(at: index) == 8 else { return nil }
+            counters.append(reply.withUnsafeBytes(at: index) { $0.loadUnaligned(as: UInt64.self) })
+        }
+        return ProxyStatistics(reply: counters)
     }
 }

@@ -20,9 +20,9 @@ struct ContextTests {
     @Test("Concurrent terminate calls all return once the context is terminated")
     func concurrentTerminate() throws {
         let context = try Context()
-        let callers = (0..<4).map { _ in BackgroundThread { context.terminate() } }
+        let callers = try (0..<4).map { _ in try SocketThread { context.terminate() } }
         for caller in callers {
-            let finished = caller.wait() != nil
+            let finished = caller.join(timeout: testTimeout) != nil
             #expect(finished)
         }
         #expect(throws: ZMQError.contextTerminated) { _ = try context.option(.ioThreads) }
@@ -139,23 +139,20 @@ struct ContextTests {
     @Test("shutdown() from another thread wakes a blocked receive promptly with .contextTerminated")
     func shutdownWakesBlockedReceive() throws {
         let context = try Context()
-        let blocked = OneShot<Bool>()
-        let receiver = BackgroundThread { () throws(ZMQError) -> Bool in
-            // The socket is made on the thread that uses it.
-            let socket = try makeSocket(SocketType.Pull.self, context: context)
-            // Far longer than this test waits, so only the shutdown can end the receive.
-            try socket.setOption(.receiveTimeout, .seconds(20))
-            try socket.bind(to: Transport.inproc.bindEndpoint())
-            blocked.send(true)
+        let socket = try makeSocket(SocketType.Pull.self, context: context)
+        // Far longer than this test waits, so only the shutdown can end the receive.
+        try socket.setOption(.receiveTimeout, .seconds(20))
+        try socket.bind(to: Transport.inproc.bindEndpoint())
+        // The socket made here moves onto the receiving thread.
+        let receiver = try SocketThread { [socket = consume socket] () throws(ZMQError) -> Bool in
             var message = Message()
             return try socket.receive(into: &message)
         }
-        #expect(blocked.wait() == true)
         Thread.sleep(forTimeInterval: 0.1)  // let the receive block inside libzmq
 
         let start = ContinuousClock.now
         context.shutdown()
-        let outcome = receiver.wait(timeout: .seconds(1))
+        let outcome = receiver.join(timeout: .seconds(1))
         let elapsed = ContinuousClock.now - start
 
         #expect(throws: ZMQError.contextTerminated) { try outcome?.get() }
@@ -165,25 +162,21 @@ struct ContextTests {
     @Test("terminate() wakes a blocked receive, and returns once that thread closes its socket")
     func terminateWakesBlockedReceive() throws {
         let context = try Context()
-        let blocked = OneShot<Bool>()
-        let receiver = BackgroundThread { () throws(ZMQError) -> Bool in
-            let socket = try makeSocket(SocketType.Pull.self, context: context)
-            try socket.setOption(.receiveTimeout, .seconds(20))
-            try socket.bind(to: Transport.inproc.bindEndpoint())
-            blocked.send(true)
+        let socket = try makeSocket(SocketType.Pull.self, context: context)
+        try socket.setOption(.receiveTimeout, .seconds(20))
+        try socket.bind(to: Transport.inproc.bindEndpoint())
+        // terminate() waits for the socket to close, which it does as the thread's closure,
+        // its owner, ends.
+        let receiver = try SocketThread { [socket = consume socket] () throws(ZMQError) -> Bool in
             var message = Message()
-            let outcome = Result { () throws(ZMQError) in try socket.receive(into: &message) }
-            // terminate() waits for this: every socket of a terminated context must be closed.
-            socket.close()
-            return try outcome.get()
+            return try socket.receive(into: &message)
         }
-        #expect(blocked.wait() == true)
         Thread.sleep(forTimeInterval: 0.1)
 
         let start = ContinuousClock.now
-        let terminator = BackgroundThread { context.terminate() }
-        let outcome = receiver.wait(timeout: .seconds(1))
-        let terminated = terminator.wait(timeout: .seconds(1))
+        let terminator = try SocketThread { context.terminate() }
+        let outcome = receiver.join(timeout: .seconds(1))
+        let terminated = terminator.join(timeout: .seconds(1))
         let elapsed = ContinuousClock.now - start
 
         #expect(throws: ZMQError.contextTerminated) { try outcome?.get() }
@@ -192,10 +185,67 @@ struct ContextTests {
         #expect(context.isShutDown)
     }
 
+    @Test("Releasing the last reference returns at once; lingering messages still go out in the background")
+    func releaseDoesNotWaitForLinger() throws {
+        let peers = try Context(defaultLinger: .zero)
+        defer { peers.shutdown() }
+        let endpoint = "tcp://127.0.0.1:\(try freeLoopbackPort())"
+        let message = "queued before its peer existed"
+        // Nothing but this socket references its context, which lingers for 2 s.
+        let push = try Self.pushSocket(queueing: message, to: endpoint, linger: .seconds(2))
+
+        // Closing the last socket releases the context. Its termination must wait for the
+        // queued message (no peer exists yet), but not on this thread.
+        let start = ContinuousClock.now
+        push.close()
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .milliseconds(500), "releasing the context blocked for \(elapsed)")
+
+        // The message is still being delivered in the background: a peer appearing now gets it.
+        let late = try makeSocket(SocketType.Pull.self, context: peers)
+        try bindEventually(late, to: endpoint)
+        let received = try late.receiveString()
+        #expect(received == message)
+    }
+
+    @Test("terminate() called explicitly still waits for lingering messages")
+    func terminateWaitsForLinger() throws {
+        let context = try Context(defaultLinger: .milliseconds(500))
+        do {
+            let push = try PushSocket(context: context)
+            try push.setOption(.sendTimeout, testTimeout)
+            try push.connect(to: "tcp://127.0.0.1:\(try freeLoopbackPort())")
+            // Queued for a peer that never comes: only the linger period ends the wait.
+            let queued = try push.send("never delivered")
+            #expect(queued)
+        }
+        let start = ContinuousClock.now
+        context.terminate()
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(400), "terminate() returned after \(elapsed)")
+        #expect(elapsed < testTimeout)
+    }
+
+    /// Makes a PUSH socket, in a context that only the socket references, with `message`
+    /// queued for `endpoint`.
+    private static func pushSocket(
+        queueing message: String,
+        to endpoint: String,
+        linger: Duration
+    ) throws -> PushSocket {
+        let context = try Context(defaultLinger: linger)
+        let push = try PushSocket(context: context)
+        try push.setOption(.sendTimeout, testTimeout)
+        // A connecting socket queues messages for its peer before the peer exists.
+        try push.connect(to: endpoint)
+        guard try push.send(message) else { throw TestFailure("the message was not queued") }
+        return push
+    }
+
     @Test("Releasing the last context reference while a socket is open doesn't hang")
     func socketKeepsItsContextAlive() throws {
         // Runs on its own thread so that a hang fails the test instead of stalling the run.
-        let run = BackgroundThread { () throws -> Void in
+        let run = try SocketThread { () throws -> Void in
             let tracker = ContextTracker()
             let socket = try Self.socketOutlivingItsContext(tracker: tracker)
             guard tracker.context != nil else { throw TestFailure("context released while a socket is open") }
@@ -212,7 +262,7 @@ struct ContextTests {
             socket.close()
             guard tracker.context == nil else { throw TestFailure("context not released after close") }
         }
-        let outcome = run.wait()
+        let outcome = run.join(timeout: testTimeout)
         #expect(outcome != nil, "closing the last socket hung")
         #expect(throws: Never.self) { try outcome?.get() }
     }
@@ -228,7 +278,7 @@ struct ContextTests {
 
     @Test("terminate() and shutdown() may be repeated, and deinit after terminate is harmless")
     func repeatedTermination() throws {
-        let run = BackgroundThread { () throws(ZMQError) -> Bool in
+        let run = try SocketThread { () throws(ZMQError) -> Bool in
             let context = try Context()
             context.shutdown()
             context.shutdown()
@@ -238,7 +288,7 @@ struct ContextTests {
             // The context's deinit runs on return, and must not terminate it a second time.
             return context.isShutDown
         }
-        let outcome = run.wait()
+        let outcome = run.join(timeout: testTimeout)
         #expect(try outcome?.get() == true)
     }
 }
@@ -248,4 +298,29 @@ struct ContextTests {
 /// Holds a weak reference to a context, to observe when it is released.
 private final class ContextTracker {
     weak var context: Context?
+}
+
+/// A loopback TCP port that nothing listens on, found by binding a plain socket to port 0.
+///
+/// The socket never listens or connects, so the port is free again as soon as it is closed.
+private func freeLoopbackPort() throws -> UInt16 {
+    #if canImport(Glibc)
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+    let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    guard descriptor >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let found = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+            bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+        }
+    }
+    guard found else { throw TestFailure("cannot find a free port: errno \(errno)") }
+    return UInt16(bigEndian: address.sin_port)
 }

@@ -2,9 +2,9 @@ import Testing
 import ZeroMQ
 
 // Proxies block their thread until the context is shut down (or, when steerable, until told to
-// terminate), so each one runs on a `BackgroundThread` that creates its own sockets from the
-// shared `Context` and reports how the proxy ended. Every test shuts its context down on exit,
-// so a failing test never leaves a proxy or worker thread behind.
+// terminate). Each test binds the proxy's sockets on the test thread and moves them onto a
+// `SocketThread`, whose outcome says how the proxy ended. Every test shuts its context down on
+// exit, so a failing test never leaves a proxy or worker thread behind.
 
 @Suite("Proxy")
 struct ProxyTests {
@@ -15,13 +15,13 @@ struct ProxyTests {
             let device = try Device(
                 .queue, frontend: Transport.inproc.bindEndpoint(),
                 backend: Transport.inproc.bindEndpoint(), context: context)
-            let reader = BackgroundThread { () -> Bool in
+            let reader = try SocketThread { () -> Bool in
                 for _ in 0..<50 { _ = device.statistics() }
                 return true
             }
-            let stopper = BackgroundThread { device.stop() }
-            let read = reader.wait() != nil
-            let stopped = stopper.wait() != nil
+            let stopper = try SocketThread { device.stop() }
+            let read = reader.join(timeout: testTimeout) != nil
+            let stopped = stopper.join(timeout: testTimeout) != nil
             #expect(read && stopped, "statistics() and stop() deadlocked")
             #expect(device.statistics() == nil)
         }
@@ -38,44 +38,30 @@ struct ProxyTests {
     func queueProxyCarriesRequestsToWorkersAndRepliesBack(_ transport: Transport) throws {
         let context = try Context(defaultLinger: .zero)
         defer { context.shutdown() }
-        let bound = OneShot<[String]>()
-        let proxyThread = BackgroundThread { () throws -> ZMQError? in
-            let frontend = try RouterSocket(context: context)
-            let backend = try DealerSocket(context: context)
-            try frontend.bind(to: transport.bindEndpoint())
-            try backend.bind(to: transport.bindEndpoint())
-            bound.send([frontend.lastEndpoint ?? "", backend.lastEndpoint ?? ""])
-            do {
-                try proxy(frontend: frontend, backend: backend)
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
+        let frontend = try RouterSocket(context: context)
+        let backend = try DealerSocket(context: context)
+        let frontendEndpoint = try bindResolved(frontend, on: transport)
+        let backendEndpoint = try bindResolved(backend, on: transport)
+        // The sockets bound here move onto the proxy's thread.
+        let proxyThread = try SocketThread(name: "test-proxy") { () throws(ZMQError) in
+            try proxy(frontend: frontend, backend: backend)
         }
-        let endpoints = bound.wait() ?? []
-        try #require(endpoints.count == 2, "the proxy did not start")
-        let (frontend, backend) = (endpoints[0], endpoints[1])
 
-        let workers = (0..<2).map { id in
-            BackgroundThread { () throws -> ZMQError? in
-                do {
-                    // A worker that starts late may find the context already shut down.
-                    let worker = try makeSocket(SocketType.Rep.self, context: context)
-                    try worker.connect(to: backend)
-                    while true {
-                        // A receive timeout just means no work yet; the shutdown ends the loop.
-                        guard let request = try worker.receiveString() else { continue }
-                        try worker.send("\(request) handled by worker \(id)")
-                    }
-                } catch let error as ZMQError {
-                    return error
+        let workers = try (0..<2).map { id in
+            let worker = try makeSocket(SocketType.Rep.self, context: context)
+            try worker.connect(to: backendEndpoint)
+            return try SocketThread { () throws(ZMQError) in
+                while true {
+                    // A receive timeout just means no work yet; the shutdown ends the loop.
+                    guard let request = try worker.receiveString() else { continue }
+                    try worker.send("\(request) handled by worker \(id)")
                 }
             }
         }
 
         for client in 0..<3 {
             let requester = try makeSocket(SocketType.Req.self, context: context)
-            try requester.connect(to: frontend)
+            try requester.connect(to: frontendEndpoint)
             for number in 0..<4 {
                 let request = "client \(client) request \(number)"
                 try requester.send(request)
@@ -93,24 +79,17 @@ struct ProxyTests {
     func captureSocketSeesACopyOfEveryFrame(_ transport: Transport) throws {
         let context = try Context(defaultLinger: .zero)
         defer { context.shutdown() }
-        let bound = OneShot<[String]>()
-        let proxyThread = BackgroundThread { () throws -> ZMQError? in
-            let frontend = try PullSocket(context: context)
-            let backend = try PushSocket(context: context)
-            let capture = try PushSocket(context: context)
-            try frontend.bind(to: transport.bindEndpoint())
-            try backend.bind(to: transport.bindEndpoint())
-            try capture.bind(to: transport.bindEndpoint())
-            bound.send([frontend.lastEndpoint ?? "", backend.lastEndpoint ?? "", capture.lastEndpoint ?? ""])
-            do {
-                try proxy(frontend: frontend, backend: backend, capture: capture)
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
+        let frontend = try PullSocket(context: context)
+        let backend = try PushSocket(context: context)
+        let capture = try PushSocket(context: context)
+        let endpoints = [
+            try bindResolved(frontend, on: transport),
+            try bindResolved(backend, on: transport),
+            try bindResolved(capture, on: transport),
+        ]
+        let proxyThread = try SocketThread { () throws(ZMQError) in
+            try proxy(frontend: frontend, backend: backend, capture: capture)
         }
-        let endpoints = bound.wait() ?? []
-        try #require(endpoints.count == 3, "the proxy did not start")
 
         let producer = try makeSocket(SocketType.Push.self, context: context)
         let consumer = try makeSocket(SocketType.Pull.self, context: context)
@@ -236,9 +215,9 @@ struct ProxyTests {
         defer { device.stop() }
 
         let requests = 3
-        let worker = BackgroundThread { () throws -> Int in
-            let replier = try makeSocket(SocketType.Rep.self, context: context)
-            try replier.connect(to: device.backendEndpoint)
+        let replier = try makeSocket(SocketType.Rep.self, context: context)
+        try replier.connect(to: device.backendEndpoint)
+        let worker = try SocketThread { [replier = consume replier] () throws(ZMQError) -> Int in
             for served in 0..<requests {
                 guard let request = try replier.receiveString() else { return served }
                 try replier.send(request.uppercased())
@@ -253,7 +232,7 @@ struct ProxyTests {
             let reply = try requester.receiveString()
             #expect(reply == "REQUEST \(number)")
         }
-        let served = try worker.wait()?.get()
+        let served = try worker.join(timeout: testTimeout)?.get()
         #expect(served == requests)
     }
 
@@ -325,7 +304,7 @@ struct ProxyTests {
         }
         #expect(device.frontendEndpoint != device.backendEndpoint)
         #expect(device.kind == .streamer)
-        #expect(device.kind.description == "streamer")
+        #expect(device.kind?.description == "streamer")
     }
 
     @Test func deviceStatisticsCountForwardedMessages() throws {
@@ -371,15 +350,8 @@ struct ProxyTests {
         defer { context.shutdown() }
         let inproc = Transport.inproc
         let device = try Device(.streamer, frontend: inproc.bindEndpoint(), backend: inproc.bindEndpoint(), context: context)
-        let waiter = BackgroundThread { () throws -> ZMQError? in
-            do {
-                try device.wait()
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
-        }
-        let endedEarly = waiter.wait(timeout: .milliseconds(50)) != nil
+        let waiter = try SocketThread { () throws(ZMQError) in try device.wait() }
+        let endedEarly = waiter.join(timeout: .milliseconds(50)) != nil
         #expect(!endedEarly, "wait() returned while the device was running")
 
         device.stop()
@@ -391,14 +363,7 @@ struct ProxyTests {
         defer { context.shutdown() }
         let inproc = Transport.inproc
         let device = try Device(.queue, frontend: inproc.bindEndpoint(), backend: inproc.bindEndpoint(), context: context)
-        let waiter = BackgroundThread { () throws -> ZMQError? in
-            do {
-                try device.wait()
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
-        }
+        let waiter = try SocketThread { () throws(ZMQError) in try device.wait() }
 
         context.shutdown()
         expectEnd(of: waiter, with: .contextTerminated, "wait()")
@@ -423,8 +388,8 @@ struct ProxyTests {
         }
         // ...and no socket is left open: terminating the context, which waits for every
         // socket to close, returns.
-        let terminator = BackgroundThread { context.terminate() }
-        let terminated = terminator.wait() != nil
+        let terminator = try SocketThread { context.terminate() }
+        let terminated = terminator.join(timeout: testTimeout) != nil
         #expect(terminated, "a socket of the failed device is still open")
     }
 
@@ -473,37 +438,232 @@ struct ProxyTests {
         #expect(captured.last == "payload")
         #expect(captured.dropLast().allSatisfy { $0 == "warm-up" }, "got \(captured)")
     }
+
+    // MARK: Device on sockets you configured
+
+    @Test("A device runs on sockets configured, bound and connected before the hand-over", arguments: Transport.allCases)
+    func deviceOnConfiguredSockets(_ transport: Transport) throws {
+        let context = try Context(defaultLinger: .zero)
+        defer { context.shutdown() }
+        // The service side is a ROUTER, so it sees the routing id the device's backend was
+        // given before it moved onto the device's thread.
+        let service = try makeSocket(SocketType.Router.self, context: context)
+        let serviceEndpoint = try bindResolved(service, on: transport)
+
+        let frontend = try RouterSocket(context: context)
+        try frontend.setOption(.receiveHighWaterMark, 50)
+        let frontendEndpoint = try bindResolved(frontend, on: transport)
+        let backend = try DealerSocket(context: context)
+        try backend.setOption(.routingID, Array("device-backend".utf8))
+        try backend.connect(to: serviceEndpoint)
+        let device = try Device(frontend: frontend, backend: backend)
+        defer { device.stop() }
+
+        #expect(device.kind == .queue)
+        #expect(device.context === context)
+        #expect(device.frontendEndpoint == frontendEndpoint)
+        #expect(device.backendEndpoint == serviceEndpoint, "a connected socket reads back the endpoint it connected to")
+        #expect(device.captureEndpoint == nil)
+
+        let client = try makeSocket(SocketType.Req.self, context: context)
+        try client.connect(to: frontendEndpoint)
+        try client.send("ping")
+        // [device's routing id, client's routing id, empty delimiter, "ping"]
+        let request = try #require(try service.receiveMultipart())
+        #expect(request.count == 4)
+        #expect(request.first == Array("device-backend".utf8))
+        #expect(request.last == Array("ping".utf8))
+        try service.send(multipart: request.dropLast() + [Array("pong".utf8)])
+        let reply = try client.receiveString()
+        #expect(reply == "pong")
+        #expect(device.statistics()?.frontend.messagesReceived == 1)
+    }
+
+    @Test("A device copies every frame to a capture socket you gave it", arguments: Transport.allCases)
+    func deviceWithAGivenCaptureSocket(_ transport: Transport) throws {
+        let context = try Context(defaultLinger: .zero)
+        defer { context.shutdown() }
+        let tap = try makeSocket(SocketType.Pull.self, context: context)
+        let tapEndpoint = try bindResolved(tap, on: transport)
+
+        let frontend = try PullSocket(context: context)
+        let frontendEndpoint = try bindResolved(frontend, on: transport)
+        let backend = try PushSocket(context: context)
+        let backendEndpoint = try bindResolved(backend, on: transport)
+        // A PUSH capture connected to a PULL tap drops nothing, unlike a PUB.
+        let capture = try PushSocket(context: context)
+        try capture.connect(to: tapEndpoint)
+        let device = try Device(frontend: frontend, backend: backend, capture: capture)
+        defer { device.stop() }
+        #expect(device.kind == .streamer)
+        #expect(device.captureEndpoint == tapEndpoint)
+
+        let producer = try makeSocket(SocketType.Push.self, context: context)
+        let consumer = try makeSocket(SocketType.Pull.self, context: context)
+        try producer.connect(to: frontendEndpoint)
+        try consumer.connect(to: backendEndpoint)
+        try producer.send("one")
+        try producer.send(multipart: ["two-a", "two-b"])
+        let expected = [["one"], ["two-a", "two-b"]].map { $0.map { Array($0.utf8) } }
+        var forwarded: [[[UInt8]]] = []
+        var captured: [[[UInt8]]] = []
+        for _ in expected {
+            forwarded.append(try consumer.receiveMultipart() ?? [])
+            captured.append(try tap.receiveMultipart() ?? [])
+        }
+        #expect(forwarded == expected)
+        #expect(captured == expected)
+    }
+
+    @Test("Sockets that make none of the three kinds give a device without a kind")
+    func deviceOfAnotherPairOfTypes() throws {
+        let context = try Context(defaultLinger: .zero)
+        defer { context.shutdown() }
+        let frontend = try RouterSocket(context: context)
+        let frontendEndpoint = try bindResolved(frontend, on: .inproc)
+        let backend = try PushSocket(context: context)
+        let backendEndpoint = try bindResolved(backend, on: .inproc)
+        let device = try Device(frontend: frontend, backend: backend)
+        defer { device.stop() }
+        #expect(device.kind == nil)
+
+        let client = try makeSocket(SocketType.Dealer.self, context: context)
+        try client.setOption(.routingID, Array("client".utf8))
+        let consumer = try makeSocket(SocketType.Pull.self, context: context)
+        try client.connect(to: frontendEndpoint)
+        try consumer.connect(to: backendEndpoint)
+        try client.send("hello")
+        let forwarded = try consumer.receiveMultipart()
+        #expect(forwarded == [Array("client".utf8), Array("hello".utf8)])
+    }
+
+    @Test("A socket that was never bound or connected is refused, and every socket is closed")
+    func unattachedSocketIsRefused() throws {
+        let context = try Context(defaultLinger: .zero)
+        do {
+            let frontend = try PullSocket(context: context)
+            let backend = try PushSocket(context: context)
+            try backend.bind(to: Transport.inproc.bindEndpoint())
+            do {
+                _ = try Device(frontend: frontend, backend: backend)
+                Issue.record("a device started on an unattached frontend")
+            } catch {
+                #expect(error == .invalidArgument)
+            }
+        }
+        do {
+            let frontend = try PullSocket(context: context)
+            try frontend.bind(to: Transport.inproc.bindEndpoint())
+            let backend = try PushSocket(context: context)
+            try backend.bind(to: Transport.inproc.bindEndpoint())
+            let capture = try PublisherSocket(context: context)
+            do {
+                _ = try Device(frontend: frontend, backend: backend, capture: capture)
+                Issue.record("a device started with an unattached capture socket")
+            } catch {
+                #expect(error == .invalidArgument)
+            }
+        }
+        // terminate() returns only once every socket of the context is closed.
+        let terminator = try SocketThread { context.terminate() }
+        #expect(terminator.join(timeout: testTimeout) != nil, "a socket of a refused device is still open")
+    }
+
+    @Test("A failed bind throws the error Socket.bind throws for that endpoint, and leaves nothing bound")
+    func bindFailureIsTheSocketsOwnError() throws {
+        let context = try Context(defaultLinger: .zero)
+        let taken: String
+        let expected: ZMQError
+        do {
+            let occupant = try makeSocket(SocketType.Pair.self, context: context)
+            taken = try bindResolved(occupant, on: .tcp)
+            // The error a socket's own bind gives for this endpoint, whatever it carries.
+            do {
+                try makeSocket(SocketType.Router.self, context: context).bind(to: taken)
+                Issue.record("a second bind to \(taken) succeeded")
+                return
+            } catch {
+                expected = error
+            }
+            #expect(expected == .addressInUse)
+            let wildcard = "tcp://127.0.0.1:*"
+            for (frontend, backend, capture) in [(taken, wildcard, nil), (wildcard, taken, nil), (wildcard, wildcard, taken)] {
+                do {
+                    _ = try Device(.queue, frontend: frontend, backend: backend, capture: capture, context: context)
+                    Issue.record("the device bound \(taken) twice")
+                } catch {
+                    #expect(error == expected)
+                }
+            }
+        }
+        // Nothing stays bound or open: terminating the context, which waits for every socket
+        // to close, returns.
+        let terminator = try SocketThread { context.terminate() }
+        #expect(terminator.join(timeout: testTimeout) != nil, "a socket of a failed device is still open")
+    }
+
+    // MARK: Releasing a device
+
+    @Test("Releasing a running device returns at once, even when its context must wait out a linger")
+    func releasingADeviceDoesNotBlock() throws {
+        let peers = try Context(defaultLinger: .zero)
+        defer { peers.shutdown() }
+        // Only the device (and its sockets) reference its context, which lingers for 2 s.
+        var device: Device? = try Device(
+            .streamer, frontend: Transport.ipc.bindEndpoint(), backend: Transport.ipc.bindEndpoint(),
+            context: Context(defaultLinger: .seconds(2)))
+        let endpoints = try #require(device.map { [$0.frontendEndpoint, $0.backendEndpoint] })
+
+        // A consumer that takes one message and then reads no more, so that most of what the
+        // device forwards stays queued in its backend socket.
+        let consumer = try makeSocket(SocketType.Pull.self, context: peers)
+        try consumer.setOption(.receiveHighWaterMark, 1)
+        try consumer.connect(to: endpoints[1])
+        let producer = try makeSocket(SocketType.Push.self, context: peers)
+        try producer.connect(to: endpoints[0])
+        let payload = [UInt8](repeating: 7, count: 10_000)
+        for _ in 0..<300 { try producer.send(payload) }
+        let forwarded = waitUntil { device?.statistics()?.backend.messagesSent == 300 }
+        try #require(forwarded, "the device did not forward the messages")
+
+        // Releasing the device releases its context, whose termination waits while the
+        // backend's queued messages can't be delivered: that wait must not happen here.
+        let start = ContinuousClock.now
+        device = nil
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .milliseconds(500), "releasing the device blocked for \(elapsed)")
+    }
+
+    @Test("Releasing a running device stops it, and its endpoints are free again soon after")
+    func releasingADeviceReleasesItsEndpoints() throws {
+        let context = try Context(defaultLinger: .zero)
+        defer { context.shutdown() }
+        var device: Device? = try Device(
+            .queue, frontend: "tcp://127.0.0.1:*", backend: "tcp://127.0.0.1:*", context: context)
+        let endpoints = try #require(device.map { [$0.frontendEndpoint, $0.backendEndpoint] })
+        device = nil
+        let router = try makeSocket(SocketType.Router.self, context: context)
+        for endpoint in endpoints { try bindEventually(router, to: endpoint) }
+    }
 }
 
 /// A steerable PULL -> PUSH proxy with a PAIR control socket, running on its own thread.
 private struct SteerableProxy {
-    let thread: BackgroundThread<ZMQError?>
+    let thread: SocketThread<Void, ZMQError>
     let frontend: String
     let backend: String
     let control: String
 
     init(context: Context) throws {
-        let bound = OneShot<[String]>()
-        let control = Transport.inproc.bindEndpoint()
-        thread = BackgroundThread { () throws -> ZMQError? in
-            let frontend = try PullSocket(context: context)
-            let backend = try PushSocket(context: context)
-            let controlSocket = try PairSocket(context: context)
-            try frontend.bind(to: Transport.tcp.bindEndpoint())
-            try backend.bind(to: Transport.tcp.bindEndpoint())
-            try controlSocket.bind(to: control)
-            bound.send([frontend.lastEndpoint ?? "", backend.lastEndpoint ?? ""])
-            do {
-                try steerableProxy(frontend: frontend, backend: backend, control: controlSocket)
-                return nil
-            } catch let error as ZMQError {
-                return error
-            }
+        let frontend = try PullSocket(context: context)
+        let backend = try PushSocket(context: context)
+        let controlSocket = try PairSocket(context: context)
+        self.frontend = try bindResolved(frontend, on: .tcp)
+        self.backend = try bindResolved(backend, on: .tcp)
+        control = try bindResolved(controlSocket, on: .inproc)
+        thread = try SocketThread { () throws(ZMQError) in
+            try steerableProxy(frontend: frontend, backend: backend, control: controlSocket)
         }
-        let endpoints = bound.wait() ?? []
-        try #require(endpoints.count == 2, "the steerable proxy did not start")
-        (frontend, backend) = (endpoints[0], endpoints[1])
-        self.control = control
     }
 }
 
@@ -514,19 +674,19 @@ extension ProxySideStatistics {
     }
 }
 
-/// Expects a background thread to have ended, returning `expected` (`nil` for a normal end).
+/// Expects a proxy's (or worker's) thread to have ended, with `expected` (`nil` for a normal end).
 private func expectEnd(
-    of thread: BackgroundThread<ZMQError?>,
+    of thread: SocketThread<Void, ZMQError>,
     with expected: ZMQError?,
     _ what: String,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    switch thread.wait() {
+    switch thread.join(timeout: testTimeout) {
     case nil:
         Issue.record("\(what) is still running", sourceLocation: sourceLocation)
+    case .success?:
+        #expect(expected == nil, "\(what) ended normally", sourceLocation: sourceLocation)
     case .failure(let error)?:
-        Issue.record("\(what) failed: \(error)", sourceLocation: sourceLocation)
-    case .success(let ended)?:
-        #expect(ended == expected, "\(what) ended with \(ended.map(String.init(describing:)) ?? "no error")", sourceLocation: sourceLocation)
+        #expect(error == expected, "\(what) ended with \(error)", sourceLocation: sourceLocation)
     }
 }

@@ -1,10 +1,12 @@
 import Foundation
 import Synchronization
+import Testing
 import ZeroMQ
 
 // Helpers for tests that need a second thread: a proxy, a worker, a blocked call to wake.
-// Sockets are not Sendable, so each background closure creates its own sockets from a
-// `Context` it captures, and hands back only Sendable values.
+// A socket moves to another thread with `SocketThread`, whose `sending` closure takes it over;
+// `BackgroundThread` serves closures that create their own sockets from a captured `Context`
+// and hand back only Sendable values.
 
 /// A value handed from one thread to another once, with a bounded wait on the receiving side.
 final class OneShot<Value: Sendable>: Sendable {
@@ -30,24 +32,35 @@ final class OneShot<Value: Sendable>: Sendable {
     }
 }
 
-/// Work running on its own thread (not the Swift concurrency pool, which must never block).
+/// Work on a thread of its own that shares only Sendable values with the test (not the Swift
+/// concurrency pool, which must never block). To hand sockets to a thread, use `SocketThread`
+/// directly; this adapter, built on it, keeps the untyped `Result` and never throws.
 final class BackgroundThread<Value: Sendable>: Sendable {
-    private let outcome = OneShot<Result<Value, any Error>>()
+    private enum Start: Sendable {
+        case running(SocketThread<Value, any Error>)
+        case failed(ZMQError)
+    }
+
+    private let start: Start
 
     /// Starts `body` on a new thread.
     init(_ body: @escaping @Sendable () throws -> Value) {
-        let outcome = self.outcome
-        let thread = Thread {
-            outcome.send(Result { try body() })
+        do {
+            start = .running(try SocketThread(name: "test-background", body))
+        } catch {
+            start = .failed(error)
         }
-        thread.start()
     }
 
     /// Waits for the thread's result, at most `timeout`.
     ///
-    /// - Returns: What the body returned or threw, or `nil` if it is still running.
+    /// - Returns: What the body returned or threw (or why no thread started), or `nil` if it
+    ///   is still running.
     func wait(timeout: Duration = testTimeout) -> Result<Value, any Error>? {
-        outcome.wait(timeout: timeout)
+        switch start {
+        case .running(let thread): thread.join(timeout: timeout)
+        case .failed(let error): .failure(error)
+        }
     }
 }
 
@@ -99,4 +112,18 @@ func bindEventually<Kind: SocketKind>(
 /// rounds differ and a truncated or misplaced frame is caught.
 func patternBytes(count: Int, seed: Int = 0) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed &* 7 &+ ($0 >> 8)) }
+}
+
+/// Binds `socket` on a fresh endpoint of `transport`, as a test does before moving the socket
+/// onto a `SocketThread`.
+///
+/// - Returns: The endpoint as bound, with a TCP port resolved.
+func bindResolved<Kind: SocketKind>(
+    _ socket: borrowing Socket<Kind>,
+    on transport: Transport
+) throws -> String {
+    try socket.bind(to: transport.bindEndpoint())
+    // #require can't borrow a noncopyable socket; read the property into a local first.
+    let endpoint = socket.lastEndpoint
+    return try #require(endpoint)
 }
