@@ -201,14 +201,18 @@ public final class Device: Sendable {
         backend: consuming sending Socket<Backend>,
         capture: consuming sending Socket<Capture>?
     ) throws(ZMQError) {
-        guard let frontendEndpoint = frontend.lastEndpoint,
-              let backendEndpoint = backend.lastEndpoint
-        else { throw .invalidArgument }
+        func unattached(_ side: String) -> ZMQError {
+            ZMQError(.invalidArgument, context: ErrorContext(
+                action: .call("Device(frontend:backend:)"),
+                reason: "the \(side) socket is neither bound nor connected, and nothing could attach it once the device owns it"))
+        }
+        guard let frontendEndpoint = frontend.lastEndpoint else { throw unattached("frontend") }
+        guard let backendEndpoint = backend.lastEndpoint else { throw unattached("backend") }
         var captureEndpoint: String?
         if let endpoint = capture?.lastEndpoint {
             captureEndpoint = endpoint
         } else if capture != nil {
-            throw .invalidArgument
+            throw unattached("capture")
         }
         let context = frontend.context
         let id = Self.instanceCounter.add(1, ordering: .relaxed).newValue
@@ -223,10 +227,7 @@ public final class Device: Sendable {
 
         let steering = Steering(steer)
         let kind = Kind(frontend: Frontend.rawType, backend: Backend.rawType)
-        // Erased to an existential, so that the thread's closure captures no metatype of a
-        // generic parameter (`SocketKind` metatypes are not declared `SendableMetatype`).
-        let sockets: any ProxyRunner & ~Copyable = ProxySockets(
-            frontend: frontend, backend: backend, capture: capture, control: control)
+        let sockets = ProxySockets(frontend: frontend, backend: backend, capture: capture, control: control)
         thread = try SocketThread(name: kind.map { "zmq-\($0)" } ?? "zmq-device") {
             [sockets = consume sockets] () throws(ZMQError) in
             defer { steering.proxyEnded() }
@@ -279,15 +280,9 @@ public final class Device: Sendable {
     }
 }
 
-/// What the proxy's thread runs.
-private protocol ProxyRunner: ~Copyable {
-    /// Runs the proxy until TERMINATE or a context shutdown.
-    func run() throws(ZMQError)
-}
-
 /// The sockets the proxy's thread owns: the device's frontend, backend and capture, and the
 /// proxy's side of the control pair. Moved onto that thread once, and closed there.
-private struct ProxySockets<Frontend: ReceivingKind, Backend: SendingKind, Capture: SendingKind>: ProxyRunner, ~Copyable {
+private struct ProxySockets<Frontend: ReceivingKind, Backend: SendingKind, Capture: SendingKind>: ~Copyable {
     let frontend: Socket<Frontend>
     let backend: Socket<Backend>
     let capture: Socket<Capture>?

@@ -5,7 +5,10 @@ internal import CZeroMQ
 /// The conforming types live in the ``SocketType`` namespace. Capabilities are protocols
 /// (``SendingKind``, ``ReceivingKind``), so calling `receive` on a PUB socket or `subscribe` on a
 /// PUSH socket does not compile.
-public protocol SocketKind {
+///
+/// The marker types are caseless enums, so their metatypes are `Sendable`
+/// (`SendableMetatype`): generic code can move a `Socket<Kind>` onto another thread.
+public protocol SocketKind: SendableMetatype {
     /// The libzmq socket type constant (`ZMQ_PUB`, …).
     static var rawType: CInt { get }
 }

@@ -593,6 +593,9 @@ struct ProxyTests {
                     Issue.record("the device bound \(taken) twice")
                 } catch {
                     #expect(error == expected)
+                    // And it says which endpoint failed.
+                    #expect(error.endpoint == taken)
+                    #expect(error.description == "bind to '\(taken)': Address already in use (EADDRINUSE)")
                 }
             }
         }
