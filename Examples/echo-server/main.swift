@@ -75,6 +75,8 @@ enum FrameText {
     /// How many leading bytes a binary frame's summary shows in hex.
     static let hexPrefixLength = 8
 
+    private static let hexDigits = Array("0123456789abcdef".unicodeScalars)
+
     /// The frame's text when it is printable UTF-8, otherwise a summary of it.
     ///
     /// Printable means valid UTF-8 without control characters (U+0000–U+001F, U+007F and
@@ -88,15 +90,11 @@ enum FrameText {
         if !containsControlCharacter(frame), let text = String(validating: frame, as: UTF8.self) {
             return text
         }
-        let digits = Array("0123456789abcdef".utf8)
         var summary = "<\(frame.count) bytes: "
-        var hex: [UInt8] = []
-        hex.reserveCapacity(2 * hexPrefixLength)
         for byte in frame.prefix(hexPrefixLength) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
+            summary.unicodeScalars.append(hexDigits[Int(byte >> 4)])
+            summary.unicodeScalars.append(hexDigits[Int(byte & 0x0F)])
         }
-        summary += String(decoding: hex, as: UTF8.self)
         if frame.count > hexPrefixLength { summary += "..." }
         summary += ">"
         return summary

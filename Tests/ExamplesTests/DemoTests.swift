@@ -153,6 +153,9 @@ struct DemoTests {
         DemoCommand("pipeline-worker", ["--connect", "{1}", "--push", "{2}"], expecting: "pipeline-worker: pulling"),
         DemoCommand("pipeline-ventilator", ["--bind", "{1}", "--sink", "{2}", "--wait-ms", "60000"],
                     expecting: "waiting 60000 ms"),
+        // Blocked sending the start signal to a sink that is not there.
+        DemoCommand("pipeline-ventilator", ["--bind", "{1}", "--sink", "{2}", "--wait-ms", "0"],
+                    expecting: "waiting for the sink at tcp://"),
         DemoCommand("zmq-device", ["queue", "--frontend", "{1}", "--backend", "{2}"], expecting: "queue: "),
         DemoCommand("zmq-device", ["forwarder", "--frontend", "{1}", "--backend", "{2}"], expecting: "forwarder: "),
         DemoCommand("zmq-device", ["streamer", "--frontend", "{1}", "--backend", "{2}"], expecting: "streamer: "),
