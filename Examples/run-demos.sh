@@ -11,7 +11,8 @@
 #   DEMO_PORT_BASE    first of the 12 loopback TCP ports used (default 15555)
 #   DEMO_TIMEOUT      seconds any one demo may run before it is killed (default 30)
 #
-# Each demo's lines are prefixed with its name. The script stops at the first failure with
+# Each demo's lines are prefixed with its name: its data lines (standard output) and its
+# status lines (standard error) alike. The script stops at the first failure with
 # a non-zero status, and stops every demo it started whatever happens.
 set -euo pipefail
 

@@ -1,7 +1,9 @@
 // echo-client: the request side of request/reply.
 //
-// A REQ socket connected to one or more servers sends "msg 1", "msg 2", … and waits for
-// each reply. Connected to several servers, it spreads its requests over them in turn.
+// A REQ socket connected to one or more servers sends "msg 0", "msg 1", … and waits for
+// each reply, as the Guide's classic client does. Connected to several servers, it spreads
+// its requests over them in turn: with two, the first gets msg 0, 2, 4 … and the second
+// msg 1, 3, 5 ….
 //
 //     echo-client --connect tcp://127.0.0.1:5555 --connect tcp://127.0.0.1:5556 --count 10
 
@@ -15,8 +17,10 @@ struct EchoClient: ParsableCommand {
         abstract: "Send numbered requests and wait for each reply (a REQ socket).",
         discussion: """
             Prints "Sending msg <i>" before each request and "Received msg <i>" after its \
-            reply, for i from 1 to --count. Fails with status 1 if a reply takes longer than \
-            --timeout-ms, or differs from its request.
+            reply, for i from 0 to --count - 1; nothing else goes to standard output (the \
+            "connected to" status line goes to standard error). With several --connect \
+            endpoints the requests go to them in turn. Fails with status 1 if a reply takes \
+            longer than --timeout-ms, or differs from its request.
             """
     )
 
@@ -52,9 +56,10 @@ struct EchoClient: ParsableCommand {
             for endpoint in endpoints {
                 try attempt("connect to '\(endpoint)'") { () throws(ZMQError) in try socket.connect(to: endpoint) }
             }
+            Console.error("echo-client: connected to \(endpoints.joined(separator: ", "))")
 
             var reply = Message()
-            for number in 1...count {
+            for number in 0..<count {
                 let request = "msg \(number)"
                 print("Sending \(request)")
                 guard try socket.send(request) else {

@@ -15,9 +15,17 @@ struct EchoServer: ParsableCommand {
         commandName: "echo-server",
         abstract: "Answer each request with the same frames (a REP socket).",
         discussion: """
-            Prints "Got <request>" for each request (frames separated by " | ") and sends the \
-            frames back unchanged. Stops after --count requests, or on SIGINT or SIGTERM, and \
-            exits with status 0 either way.
+            Prints "Got <request>" for each request, frames separated by " | ", and sends the \
+            frames back unchanged. A frame that is valid UTF-8 without control characters \
+            (not even a tab or a newline) is shown as its text; any other frame is shown as \
+            its size and its first \(FrameText.hexPrefixLength) bytes in hex, followed by \
+            "..." when there are more, such as "<102400 bytes: 8f3a01c2e4d5f6a7...>" or \
+            "<3 bytes: 00ff0a>". So each request is one line, and a large binary frame \
+            costs no more to show than a small one.
+
+            Standard output carries only the "Got" lines; the "bound to" status line goes to \
+            standard error. Stops after --count requests, or on SIGINT or SIGTERM, and exits \
+            with status 0 either way.
             """
     )
 
@@ -42,19 +50,67 @@ struct EchoServer: ParsableCommand {
         try Demo.run { context in
             let socket = try ReplySocket(context: context)
             try attachment.attach(socket)
-            print("echo-server: \(attachment)")
+            Console.error("echo-server: \(attachment)")
 
             var request = Multipart()
             var answered = 0
             while answered < count ?? .max {
                 guard try socket.receive(into: &request) else { continue }
-                let frames = (0..<request.count).map { request.string(at: $0) }
-                print("Got \(frames.joined(separator: " | "))")
+                var line = "Got "
+                for index in 0..<request.count {
+                    if index > 0 { line += " | " }
+                    request.withUnsafeBytes(at: index) { line += FrameText.describe($0) }
+                }
+                print(line)
                 // Sending empties `request`, ready for the next receive.
                 try socket.send(&request)
                 answered += 1
             }
         }
+    }
+}
+
+/// How the echo server shows a frame in its "Got" line.
+enum FrameText {
+    /// How many leading bytes a binary frame's summary shows in hex.
+    static let hexPrefixLength = 8
+
+    private static let hexDigits = Array("0123456789abcdef".unicodeScalars)
+
+    /// The frame's text when it is printable UTF-8, otherwise a summary of it.
+    ///
+    /// Printable means valid UTF-8 without control characters (U+0000–U+001F, U+007F and
+    /// U+0080–U+009F), so a text frame never breaks the line. A summary reads
+    /// "<*size* bytes: *hex of the first 8 bytes*...>" and costs the same for any size: a
+    /// random binary frame fails the control-character scan within a few bytes.
+    ///
+    /// - Parameter frame: The frame's bytes.
+    /// - Returns: The text to print.
+    static func describe(_ frame: UnsafeRawBufferPointer) -> String {
+        if !containsControlCharacter(frame), let text = String(validating: frame, as: UTF8.self) {
+            return text
+        }
+        var summary = "<\(frame.count) bytes: "
+        for byte in frame.prefix(hexPrefixLength) {
+            summary.unicodeScalars.append(hexDigits[Int(byte >> 4)])
+            summary.unicodeScalars.append(hexDigits[Int(byte & 0x0F)])
+        }
+        if frame.count > hexPrefixLength { summary += "..." }
+        summary += ">"
+        return summary
+    }
+
+    /// Whether UTF-8 bytes encode a control character: C0 controls and DEL are single bytes,
+    /// and the C1 controls U+0080–U+009F are C2 80 … C2 9F (C2 is never a continuation byte).
+    private static func containsControlCharacter(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) {
+                return true
+            }
+            previous = byte
+        }
+        return false
     }
 }
 

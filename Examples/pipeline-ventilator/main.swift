@@ -3,6 +3,12 @@
 // A PUSH socket hands out tasks (a workload in milliseconds) to the workers connected to it,
 // spreading them evenly; a second PUSH socket tells the sink that a batch has started.
 //
+// The sink takes the first message it receives as the start signal, so that signal must
+// reach it before any result. It travels on its own connection, and connecting is
+// asynchronous: queued on a connection still being made, it could be overtaken by a result
+// of the first task. So the start-signal socket is `immediate` (it queues only on completed
+// connections, and a send waits for one), and the signal is sent before any task.
+//
 //     pipeline-sink --bind tcp://*:5558
 //     pipeline-worker --connect tcp://127.0.0.1:5557 --push tcp://127.0.0.1:5558   # several
 //     pipeline-ventilator --bind tcp://*:5557 --sink tcp://127.0.0.1:5558
@@ -16,10 +22,16 @@ struct PipelineVentilator: ParsableCommand {
         commandName: "pipeline-ventilator",
         abstract: "Hand out a batch of tasks to pipeline workers (PUSH sockets).",
         discussion: """
-            Waits --wait-ms for workers to connect, tells the sink that the batch starts, and \
-            pushes --tasks tasks, each a random workload of 1 to 10 ms, then prints "total \
-            expected cost: <sum> msec". Tasks go only to the workers connected by then. Before \
-            exiting it waits (up to 10 s) until every queued task has been delivered.
+            Waits --wait-ms for workers to connect, tells the sink that the batch starts (its \
+            start signal is "0", as the Guide's taskvent.c sends), and pushes --tasks tasks, \
+            each a random workload of 1 to 10 ms, then prints "total expected cost: <sum> \
+            msec". The start signal goes out first, on a completed connection to the sink: \
+            if the sink is not up yet, the ventilator waits for it before sending any task. \
+            Tasks go only to the workers connected by then. Before exiting it waits (up to \
+            10 s) until every queued task has been delivered.
+
+            Standard output carries only the "total expected cost" line; status lines go to \
+            standard error.
             """
     )
 
@@ -52,13 +64,19 @@ struct PipelineVentilator: ParsableCommand {
             let sender = try PushSocket(context: context)
             try attachment.attach(sender)
             let sinkSignal = try PushSocket(context: context)
+            // Queue the start signal only on a completed connection (see the top of the file).
+            try sinkSignal.setOption(.immediate, true)
             try attempt("connect to '\(sink)'") { () throws(ZMQError) in try sinkSignal.connect(to: sink) }
 
-            print("pipeline-ventilator: \(attachment); waiting \(waitMilliseconds) ms for workers")
+            Console.error("pipeline-ventilator: \(attachment); waiting \(waitMilliseconds) ms for workers")
             try Demo.sleep(for: .milliseconds(waitMilliseconds), in: context)
 
-            print("pipeline-ventilator: sending \(tasks) tasks")
-            try sinkSignal.send(Pipeline.startSignal)
+            // The start signal goes out before any task, and only once the sink is connected.
+            if try !sinkSignal.send(Pipeline.startSignal, .dontWait) {
+                Console.error("pipeline-ventilator: waiting for the sink at \(sink)")
+                try sinkSignal.send(Pipeline.startSignal)
+            }
+            Console.error("pipeline-ventilator: sending \(tasks) tasks")
             var totalCost = 0
             for _ in 0..<tasks {
                 let workload = Int.random(in: 1...10)

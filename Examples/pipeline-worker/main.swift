@@ -15,8 +15,10 @@ struct PipelineWorker: ParsableCommand {
         commandName: "pipeline-worker",
         abstract: "Process pipeline tasks and send results to the sink (PULL and PUSH sockets).",
         discussion: """
-            Prints "working <n> msec" for each task. Runs until SIGINT or SIGTERM, and exits \
-            with status 0.
+            Prints "working <n> msec" for each task, and nothing else on standard output \
+            (status lines go to standard error). Works with the Guide's C ventilator and \
+            sink (taskvent.c, tasksink.c) as well as with ours. Runs until SIGINT or SIGTERM, \
+            and exits with status 0.
             """
     )
 
@@ -34,7 +36,7 @@ struct PipelineWorker: ParsableCommand {
             try attempt("connect to '\(connect)'") { () throws(ZMQError) in try receiver.connect(to: connect) }
             let sender = try PushSocket(context: context)
             try attempt("connect to '\(push)'") { () throws(ZMQError) in try sender.connect(to: push) }
-            print("pipeline-worker: pulling from \(connect), pushing to \(push)")
+            Console.error("pipeline-worker: pulling from \(connect), pushing to \(push)")
 
             var task = Message()
             while true {

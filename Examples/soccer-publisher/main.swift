@@ -21,8 +21,9 @@ struct SoccerPublisher: ParsableCommand {
         discussion: """
             Each event reads "<country> <event>", with a country out of \
             \(countries.joined(separator: ", ")) and an event out of \
-            \(events.joined(separator: ", ")); it is printed as "-> <event>". Runs until \
-            SIGINT or SIGTERM unless --count is given, and exits with status 0.
+            \(events.joined(separator: ", ")); it is printed as "-> <event>". Standard output carries only those lines; the \
+            "bound to" status line goes to standard error. Runs until SIGINT or SIGTERM \
+            unless --count is given, and exits with status 0.
             """
     )
 
@@ -51,7 +52,7 @@ struct SoccerPublisher: ParsableCommand {
         try Demo.run { context in
             let socket = try PublisherSocket(context: context)
             try attachment.attach(socket)
-            print("soccer-publisher: \(attachment)")
+            Console.error("soccer-publisher: \(attachment)")
 
             var published = 0
             while published < count ?? .max {

@@ -14,7 +14,9 @@ struct SoccerSubscriber: ParsableCommand {
         commandName: "soccer-subscriber",
         abstract: "Print the soccer events of chosen countries (a SUB socket).",
         discussion: """
-            Prints each matching event on its own line. Runs until SIGINT or SIGTERM unless \
+            Prints each matching event on its own line, and nothing else on standard \
+            output (the "connected to" status line goes to standard error), so that \
+            `soccer-subscriber … | wc -l` counts events. Runs until SIGINT or SIGTERM unless \
             --count is given, and exits with status 0.
             """
     )
@@ -46,7 +48,7 @@ struct SoccerSubscriber: ParsableCommand {
                 try attempt("subscribe to '\(topic)'") { () throws(ZMQError) in try socket.subscribe(to: topic) }
             }
             let following = topics.isEmpty ? "everything" : topics.joined(separator: ", ")
-            print("soccer-subscriber: connected to \(connect), following \(following)")
+            Console.error("soccer-subscriber: connected to \(connect), following \(following)")
 
             var update = Message()
             var received = 0

@@ -42,7 +42,8 @@ struct ZMQDevice: ParsableCommand {
             streamer: PULL frontend, PUSH backend; \(DeviceKind.streamer.sides).
 
             The device binds both endpoints and forwards until SIGINT or SIGTERM, then exits \
-            with status 0.
+            with status 0. It prints nothing on standard output; its status line, such as \
+            "queue: tcp://*:5559 -> tcp://*:5560", goes to standard error.
             """
     )
 
@@ -60,7 +61,7 @@ struct ZMQDevice: ParsableCommand {
             let running = try attempt("start a \(device) device on '\(frontend)' and '\(backend)'") {
                 () throws(ZMQError) in try Device(device.kind, frontend: frontend, backend: backend, context: context)
             }
-            print("\(device): \(running.frontendEndpoint) -> \(running.backendEndpoint)")
+            Console.error("\(device): \(running.frontendEndpoint) -> \(running.backendEndpoint)")
             // Returns when the device stops; a signal shuts the context down, which ends it
             // with `contextTerminated`.
             try running.wait()

@@ -33,9 +33,22 @@ struct DemoResult: Sendable {
 
     /// The lines of standard output.
     var lines: [String] { standardOutput.split(separator: "\n").map(String.init) }
+
+    /// The lines of standard error.
+    var errorLines: [String] { standardError.split(separator: "\n").map(String.init) }
+}
+
+/// One of a child process's output streams.
+enum StandardStream: Sendable, CustomStringConvertible {
+    case standardOutput, standardError
+
+    var description: String { self == .standardOutput ? "stdout" : "stderr" }
 }
 
 /// A demo executable running as a child process, with its output captured.
+///
+/// It can also run another program, such as one of the Guide's C programs the tests compile
+/// (see `init(executable:name:_:standardInput:)`).
 ///
 /// Every wait is bounded: a demo that outlives ``processTimeout`` is killed and the test
 /// fails. A demo still running when the value is released is killed too, so a failing test
@@ -48,18 +61,32 @@ final class DemoProcess: Sendable {
     /// When Foundation saw the process end, recorded on its own thread so that a busy test
     /// pool does not inflate the measured time.
     private let exitTime = ExitTime()
+    /// The write end of the child's standard input, when it has a pipe there.
+    private let input: FileHandle?
 
     /// Starts a demo.
     ///
     /// - Parameters:
     ///   - name: The executable's name, such as `echo-server`.
     ///   - arguments: Its command-line arguments.
-    init(_ name: String, _ arguments: [String]) throws {
-        self.name = name
+    convenience init(_ name: String, _ arguments: [String]) throws {
         let executable = demoBinaryFolder.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw DemoTestError("\(executable.path) is missing; build the demos first (swift build)")
         }
+        try self.init(executable: executable, name: name, arguments)
+    }
+
+    /// Starts any program.
+    ///
+    /// - Parameters:
+    ///   - executable: The program.
+    ///   - name: What messages call it, such as `taskvent.c`.
+    ///   - arguments: Its command-line arguments.
+    ///   - standardInput: Whether to give it a pipe on standard input, for
+    ///     ``writeToStandardInput(_:)``; otherwise it reads from `/dev/null`.
+    init(executable: URL, name: String, _ arguments: [String], standardInput: Bool = false) throws {
+        self.name = name
         process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -67,9 +94,16 @@ final class DemoProcess: Sendable {
         let errorPipe = Pipe()
         process.standardOutput = outputPipe
         process.standardError = errorPipe
-        process.standardInput = FileHandle.nullDevice
+        if standardInput {
+            let inputPipe = Pipe()
+            process.standardInput = inputPipe
+            input = inputPipe.fileHandleForWriting
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            input = nil
+        }
         process.terminationHandler = { [exitTime] _ in exitTime.record() }
-        try process.run()
+        try withNoSignalBlocked { try process.run() }
         output.collect(from: outputPipe.fileHandleForReading)
         errors.collect(from: errorPipe.fileHandleForReading)
     }
@@ -87,27 +121,47 @@ final class DemoProcess: Sendable {
     /// The standard output so far.
     var standardOutput: String { output.text }
 
+    /// The standard error so far.
+    var standardError: String { errors.text }
+
+    /// Whether the process is still running.
+    var isRunning: Bool { process.isRunning }
+
+    /// Writes text to the process's standard input (a pipe, given at start).
+    ///
+    /// - Throws: An error if the process was started without a pipe on standard input, or
+    ///   the write fails.
+    func writeToStandardInput(_ text: String) throws {
+        guard let input else { throw DemoTestError("\(name) has no pipe on standard input") }
+        try input.write(contentsOf: Data(text.utf8))
+    }
+
     /// Sends the process a signal, such as `SIGINT`.
     func send(_ signal: Int32) {
         kill(process.processIdentifier, signal)
     }
 
-    /// Waits until standard output contains `text`.
+    /// Waits until standard output, or standard error, contains `text`.
     ///
+    /// - Parameters:
+    ///   - text: The text to wait for.
+    ///   - stream: The stream to watch: standard output (for data lines) unless told.
     /// - Throws: An error, after killing the demo, if the text does not appear within
     ///   ``processTimeout`` or the demo ends without printing it.
-    func waitForOutput(_ text: String) async throws {
+    func waitForOutput(_ text: String, on stream: StandardStream = .standardOutput) async throws {
+        let buffer = stream == .standardOutput ? output : errors
         let deadline = ContinuousClock.now + processTimeout
-        while !output.text.contains(text) {
+        while !buffer.text.contains(text) {
             if !process.isRunning {
                 // Give the reader a moment to drain what the process wrote before exiting.
-                try await output.waitForEnd(until: .now + .seconds(2))
-                if output.text.contains(text) { return }
-                throw DemoTestError("\(name) ended without printing '\(text)'; \(describeOutput())")
+                try await buffer.waitForEnd(until: .now + .seconds(2))
+                if buffer.text.contains(text) { return }
+                throw DemoTestError("\(name) ended without printing '\(text)' on \(stream); \(describeOutput())")
             }
             if ContinuousClock.now > deadline {
                 send(SIGKILL)
-                throw DemoTestError("\(name) did not print '\(text)' within \(processTimeout); \(describeOutput())")
+                throw DemoTestError(
+                    "\(name) did not print '\(text)' on \(stream) within \(processTimeout); \(describeOutput())")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -150,6 +204,22 @@ final class DemoProcess: Sendable {
     private func describeOutput() -> String {
         "stdout: \(output.text.debugDescription), stderr: \(errors.text.debugDescription)"
     }
+}
+
+/// Runs `body` with no signal blocked in the calling thread, then restores its signal mask.
+///
+/// A child process starts with the signal mask of the thread that spawns it, and the threads
+/// of Swift's cooperative pool block nearly every signal, SIGTERM included. A C program
+/// started from a test (taskwork.c, say) would then ignore the SIGTERM that stops it. Spawning
+/// with nothing blocked starts children as a shell does. (The demos block SIGINT and SIGTERM
+/// themselves, and wait for them with `sigwait`.)
+private func withNoSignalBlocked<Result>(_ body: () throws -> Result) rethrows -> Result {
+    var none = sigset_t()
+    sigemptyset(&none)
+    var previous = sigset_t()
+    pthread_sigmask(SIG_SETMASK, &none, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    return try body()
 }
 
 /// The moment a child process ended.
@@ -202,7 +272,7 @@ private final class OutputBuffer: Sendable {
     }
 }
 
-struct DemoTestError: Error, CustomStringConvertible {
+struct DemoTestError: Error, CustomStringConvertible, Sendable {
     let description: String
     init(_ description: String) { self.description = description }
 }
