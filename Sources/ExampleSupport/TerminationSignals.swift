@@ -112,20 +112,10 @@ public enum TerminationSignals {
     }
 
     private static func startWatcher() {
-        #if canImport(Darwin)
-        var thread: pthread_t?
-        #else
-        var thread = pthread_t()
-        #endif
-        let result = pthread_create(&thread, nil, { _ in TerminationSignals.watch() }, nil)
-        if result == 0 {
-            #if canImport(Darwin)
-            if let thread { pthread_detach(thread) }
-            #else
-            pthread_detach(thread)
-            #endif
-        } else {
-            Console.error("warning: cannot watch for SIGINT/SIGTERM (pthread_create failed with \(result))")
+        do {
+            _ = try SocketThread<Never, Never>(name: "signal-watcher") { watch() }
+        } catch {
+            Console.error("warning: cannot watch for SIGINT/SIGTERM: \(error)")
         }
     }
 
