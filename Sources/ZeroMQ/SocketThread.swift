@@ -76,7 +76,10 @@ public final class SocketThread<Success: Sendable, Failure: Error>: Sendable {
         name: String? = nil,
         _ body: sending @escaping () throws(Failure) -> Success
     ) throws(ZMQError) {
-        if let name, name.utf8.contains(0) { throw .invalidArgument }
+        if let name, name.utf8.contains(0) {
+            throw ZMQError(.invalidArgument, context: ErrorContext(
+                action: .call("start a thread"), reason: "a thread name must not contain a NUL byte"))
+        }
         self.name = name
         let completion = self.completion
         try startThread(named: name) { () -> () -> Void in

@@ -195,7 +195,8 @@ internal func startThread(
         let code = errno
         // Releases the closure, and with it anything it captured, unrun.
         Unmanaged<ThreadStart>.fromOpaque(start).release()
-        throw code == EAGAIN ? .tooManyThreads : ZMQError(rawValue: code)
+        let error: ZMQError = code == EAGAIN ? .tooManyThreads : ZMQError(rawValue: code)
+        throw error.adding(action: .call("start a thread"))
     }
     #if canImport(Darwin)
     if let thread { pthread_detach(thread) }
