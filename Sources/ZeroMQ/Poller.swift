@@ -29,9 +29,12 @@ public struct PollEvents: OptionSet, Hashable, Sendable {
 /// var poller = Poller()
 /// let tasks = poller.add(receiver, events: .readable)
 /// let control = poller.add(controller, events: .readable)
-/// while try poller.poll(timeout: .seconds(1)) >= 0 {
-///     if poller.events(at: tasks).contains(.readable) { … }
-///     if poller.events(at: control).contains(.readable) { … }
+/// var running = true
+/// while running {
+///     // 0 ready items means the timeout expired with nothing to do.
+///     guard try poller.poll(timeout: .seconds(1)) > 0 else { continue }
+///     if poller.isReadable(at: tasks) { … }
+///     if poller.isReadable(at: control) { running = false }
 /// }
 /// ```
 ///
