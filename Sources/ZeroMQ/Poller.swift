@@ -20,6 +20,19 @@ public struct PollEvents: OptionSet, Hashable, Sendable {
     public static var priority: PollEvents { PollEvents(rawValue: Int16(ZMQ_POLLPRI)) }
 }
 
+extension PollEvents: CustomStringConvertible {
+    /// The members' names as an option-set literal, such as `[.readable, .writable]`, with
+    /// unnamed bits in hexadecimal (`[.readable, 0x40]`).
+    public var description: String {
+        describeOptionSet(UInt64(UInt16(bitPattern: rawValue)), names: [
+            (UInt64(ZMQ_POLLIN), "readable"),
+            (UInt64(ZMQ_POLLOUT), "writable"),
+            (UInt64(ZMQ_POLLERR), "error"),
+            (UInt64(ZMQ_POLLPRI), "priority"),
+        ])
+    }
+}
+
 /// Waits until any of several sockets or file descriptors is ready.
 ///
 /// Add items once, then call ``poll(timeout:)`` in a loop and check each item with
@@ -29,9 +42,12 @@ public struct PollEvents: OptionSet, Hashable, Sendable {
 /// var poller = Poller()
 /// let tasks = poller.add(receiver, events: .readable)
 /// let control = poller.add(controller, events: .readable)
-/// while try poller.poll(timeout: .seconds(1)) >= 0 {
-///     if poller.events(at: tasks).contains(.readable) { … }
-///     if poller.events(at: control).contains(.readable) { … }
+/// var running = true
+/// while running {
+///     // 0 ready items means the timeout expired with nothing to do.
+///     guard try poller.poll(timeout: .seconds(1)) > 0 else { continue }
+///     if poller.isReadable(at: tasks) { … }
+///     if poller.isReadable(at: control) { running = false }
 /// }
 /// ```
 ///

@@ -1,80 +1,83 @@
 internal import CZeroMQ
 
-/// Connection events a socket monitor reports.
-///
-/// The corresponding C flags are the `ZMQ_EVENT_*` constants.
-public struct MonitorEvents: OptionSet, Hashable, Sendable {
-    /// The libzmq event bits.
-    public let rawValue: UInt16
-
-    /// Creates events from libzmq's event bits.
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
-
-    /// A connection to a peer was made. `ZMQ_EVENT_CONNECTED`.
-    public static var connected: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_CONNECTED)) }
-    /// A connect is in progress. `ZMQ_EVENT_CONNECT_DELAYED`.
-    public static var connectDelayed: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_CONNECT_DELAYED)) }
-    /// A connect is being retried. `ZMQ_EVENT_CONNECT_RETRIED`.
-    public static var connectRetried: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_CONNECT_RETRIED)) }
-    /// A bind succeeded. `ZMQ_EVENT_LISTENING`.
-    public static var listening: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_LISTENING)) }
-    /// A bind failed. `ZMQ_EVENT_BIND_FAILED`.
-    public static var bindFailed: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_BIND_FAILED)) }
-    /// A connection was accepted. `ZMQ_EVENT_ACCEPTED`.
-    public static var accepted: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_ACCEPTED)) }
-    /// Accepting a connection failed. `ZMQ_EVENT_ACCEPT_FAILED`.
-    public static var acceptFailed: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_ACCEPT_FAILED)) }
-    /// A listening or connecting descriptor was closed. `ZMQ_EVENT_CLOSED`.
-    public static var closed: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_CLOSED)) }
-    /// Closing a descriptor failed. `ZMQ_EVENT_CLOSE_FAILED`.
-    public static var closeFailed: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_CLOSE_FAILED)) }
-    /// A session with a peer ended. `ZMQ_EVENT_DISCONNECTED`.
-    public static var disconnected: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_DISCONNECTED)) }
-    /// Monitoring stopped. `ZMQ_EVENT_MONITOR_STOPPED`.
-    public static var monitorStopped: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_MONITOR_STOPPED)) }
-    /// A ZMTP handshake failed for a reason other than protocol or authentication.
-    /// `ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL`.
-    public static var handshakeFailed: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) }
-    /// A ZMTP handshake succeeded. `ZMQ_EVENT_HANDSHAKE_SUCCEEDED`.
-    public static var handshakeSucceeded: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_SUCCEEDED)) }
-    /// A ZMTP handshake failed on a protocol error. `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL`.
-    public static var handshakeFailedProtocol: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)) }
-    /// A ZMTP handshake failed authentication. `ZMQ_EVENT_HANDSHAKE_FAILED_AUTH`.
-    public static var handshakeFailedAuthentication: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)) }
-    /// Every event. `ZMQ_EVENT_ALL`.
-    public static var all: MonitorEvents { MonitorEvents(rawValue: UInt16(ZMQ_EVENT_ALL)) }
-}
-
-/// One event reported by a socket monitor.
-public struct MonitorEvent: Hashable, Sendable {
-    /// What happened (exactly one bit of ``MonitorEvents``).
-    public let event: MonitorEvents
-    /// The event's value: a file descriptor, an error number or a retry interval, depending on
-    /// the event.
-    public let value: UInt32
-    /// The endpoint the event concerns.
-    public let endpoint: String
-}
-
 extension Socket {
-    /// Starts reporting connection events to a PAIR socket that connects to `endpoint`.
+    /// Starts monitoring the socket's connection events and returns the monitor to read them
+    /// from, already connected.
     ///
-    /// Connect a ``PairSocket`` to the same `inproc://` endpoint and read events with
-    /// ``Socket/receiveMonitorEvent(_:)``.
+    /// This is the safe way to monitor a socket (pyzmq's `get_monitor_socket()`): the
+    /// monitor's reader is connected before libzmq publishes anything, so no event is missed
+    /// and libzmq never waits for a reader. Call it before `bind` or `connect` to see those
+    /// events too.
+    ///
+    /// ```swift
+    /// var monitor = try server.monitor(events: [.accepted, .disconnected])
+    /// try server.bind(to: "tcp://127.0.0.1:*")
+    /// ```
+    ///
+    /// The monitor always reports ``MonitorEvent/Kind/monitorStopped`` as its last event (see
+    /// ``SocketMonitor``). A socket has at most one monitor at a time: starting another one,
+    /// here or with ``startMonitor(on:events:)``, stops this one. libzmq reports no connection
+    /// events for `inproc://` endpoints.
+    ///
+    /// - Parameter events: The events to report; every event by default.
+    /// - Returns: The monitor, which owns its reading socket.
+    /// - Throws: ``ZMQError/contextTerminated`` if the context is shut down,
+    ///   ``ZMQError/tooManyOpenFiles`` if the context holds ``ContextOption/maxSockets``
+    ///   sockets already (the monitor needs two).
+    ///
+    /// The corresponding C function is `zmq_socket_monitor`.
+    public func monitor(events: MonitorEvents = .all) throws(ZMQError) -> SocketMonitor {
+        try SocketMonitor(monitoring: handle, context: context, events: events)
+    }
+
+    /// Starts publishing the socket's connection events on an `inproc://` endpoint, for a
+    /// ``PairSocket`` of your own to read.
+    ///
+    /// Prefer ``monitor(events:)``, which returns a monitor that cannot fall into the traps
+    /// below. With this call, read the events with ``Socket/receiveMonitorEvent(_:)`` on a
+    /// ``PairSocket`` that connects to `endpoint`, and mind libzmq's rules:
+    ///
+    /// - **Connect the reader before anything happens.** libzmq delivers each event with a
+    ///   blocking send: until a reader is connected, the thread that reports an event waits.
+    ///   A `bind` right after this call (which reports ``MonitorEvents/listening``) blocks for
+    ///   ever, and an event from libzmq's I/O thread stalls every connection that thread
+    ///   serves. The same happens once the reader's queue holds
+    ///   ``SocketOption/receiveHighWaterMark`` events (1,000 by default), so read promptly or
+    ///   set that option to 0 (no limit) before connecting the reader.
+    /// - **Stop monitoring before closing the reader.** After the reader is gone, the next
+    ///   event blocks libzmq the same way. Call ``stopMonitor()`` (or close the monitored
+    ///   socket) first, and read until ``MonitorEvent/Kind/monitorStopped``.
+    ///
+    /// ``MonitorEvents/monitorStopped`` is always added to `events`, so that stopping the
+    /// monitor wakes a reader blocked in a receive. Starting a monitor stops the previous one.
+    /// libzmq reports no connection events for `inproc://` endpoints.
     ///
     /// - Parameters:
-    ///   - endpoint: An `inproc://` endpoint to publish events on.
+    ///   - endpoint: An `inproc://` endpoint to publish events on; libzmq binds it.
     ///   - events: The events to report.
-    /// - Throws: ``ZMQError/protocolNotSupported`` for a transport other than `inproc://`.
+    /// - Throws: ``ZMQError/protocolNotSupported`` for a transport other than `inproc://`,
+    ///   ``ZMQError/addressInUse`` if the endpoint is already bound,
+    ///   ``ZMQError/invalidArgument`` for a malformed endpoint,
+    ///   ``ZMQError/contextTerminated``.
     ///
     /// The corresponding C function is `zmq_socket_monitor`.
     public func startMonitor(on endpoint: String, events: MonitorEvents = .all) throws(ZMQError) {
-        _ = try withEndpoint(endpoint, .monitor) { zmq_socket_monitor(handle, $0, CInt(events.rawValue)) }
+        let requested = events.union(.monitorStopped)
+        _ = try withEndpoint(endpoint, .monitor) { zmq_socket_monitor(handle, $0, CInt(requested.rawValue)) }
     }
 
-    /// Stops reporting connection events.
+    /// Stops monitoring the socket.
     ///
-    /// - Throws: ``ZMQError/contextTerminated``.
+    /// The monitor's reader receives ``MonitorEvent/Kind/monitorStopped`` as its last event;
+    /// a reader blocked in a receive wakes up. The call does nothing when the socket is not
+    /// monitored.
+    ///
+    /// With ``startMonitor(on:events:)``, call it while the reader is still connected: libzmq
+    /// sends that last event with a blocking send, so with no reader this call waits until
+    /// the context is shut down. A ``SocketMonitor`` is always connected.
+    ///
+    /// - Throws: ``ZMQError/contextTerminated`` if the context is shut down (which has
+    ///   stopped the monitor already).
     ///
     /// The corresponding C function is `zmq_socket_monitor` with no endpoint.
     public func stopMonitor() throws(ZMQError) {
@@ -83,19 +86,32 @@ extension Socket {
 }
 
 extension Socket where Kind == SocketType.Pair {
-    /// Receives one event from a socket monitor (see ``Socket/startMonitor(on:events:)``).
+    /// Receives one event published by ``Socket/startMonitor(on:events:)``.
+    ///
+    /// The event's ``MonitorEvent/peerAddress`` is read from the descriptor of a
+    /// ``MonitorEvent/Kind/connected(fileDescriptor:)`` or
+    /// ``MonitorEvent/Kind/accepted(fileDescriptor:)`` TCP connection when it is received;
+    /// this call keeps no state, so other events carry none (``SocketMonitor`` remembers it
+    /// for the connection's later events).
     ///
     /// - Parameter flags: ``ReceiveFlags/dontWait`` to return at once when nothing is ready.
-    /// - Returns: The event, or `nil` when none was ready.
-    /// - Throws: ``ZMQError/invalidArgument`` if the frames are not a monitor event, and the
-    ///   errors of receiving.
+    /// - Returns: The event, or `nil` when none was ready (with ``ReceiveFlags/dontWait``, or
+    ///   when ``SocketOption/receiveTimeout`` expired).
+    /// - Throws: ``ZMQError/invalidArgument`` if the message received is not a monitor event
+    ///   (it is consumed), and the errors of receiving, such as
+    ///   ``ZMQError/contextTerminated``.
+    ///
+    /// The corresponding C function is `zmq_msg_recv`, once per frame.
     public func receiveMonitorEvent(_ flags: ReceiveFlags = []) throws(ZMQError) -> MonitorEvent? {
-        var parts = Multipart(capacity: 2)
-        guard try receive(into: &parts, flags) else { return nil }
-        guard parts.count == 2, parts.size(at: 0) == 6 else { throw .invalidArgument }
-        let (event, value) = parts.withUnsafeBytes(at: 0) { bytes in
-            (bytes.loadUnaligned(as: UInt16.self), bytes.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+        var frames = Multipart(capacity: 2)
+        guard let raw = try RawMonitorEvent.receive(on: handle, into: &frames, flags: flags.rawValue) else {
+            return nil
         }
-        return MonitorEvent(event: MonitorEvents(rawValue: event), value: value, endpoint: parts.string(at: 1))
+        let kind = MonitorEvent.Kind(event: raw.event, value: raw.value)
+        return MonitorEvent(
+            kind: kind,
+            endpoint: raw.endpoint,
+            peerAddress: PeerTracker.peerAddress(of: kind, endpoint: raw.endpoint)
+        )
     }
 }

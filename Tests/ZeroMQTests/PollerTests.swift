@@ -287,4 +287,26 @@ struct PollerTests {
         let ready = try poller.poll(timeout: .seconds(Int64.max))
         #expect(ready == 1)
     }
+
+    @Test func pollEventsPrintTheirNames() throws {
+        let both: PollEvents = [.readable, .writable]
+        #expect(both.description == "[.readable, .writable]")
+        #expect("\(both)" == "[.readable, .writable]")
+        #expect(PollEvents().description == "[]")
+        #expect(PollEvents([.error, .priority]).description == "[.error, .priority]")
+        #expect(PollEvents(rawValue: 0x41).description == "[.readable, 0x40]")
+        #expect(PollEvents(rawValue: -1).description == "[.readable, .writable, .error, .priority, 0xfff0]")
+
+        // What a poll reports prints the same way.
+        let context = try Context()
+        let pull = try makeSocket(SocketType.Pull.self, context: context)
+        let push = try makeSocket(SocketType.Push.self, context: context)
+        try connect(push, to: pull, over: .inproc)
+        try push.send("ready")
+        var poller = Poller()
+        let item = poller.add(pull, events: [.readable, .writable])
+        try poller.poll(timeout: testTimeout)
+        let events = poller.events(at: item)
+        #expect("\(events)" == "[.readable]")
+    }
 }
