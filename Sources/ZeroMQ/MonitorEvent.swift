@@ -196,7 +196,7 @@ extension MonitorEvent: CustomStringConvertible {
         case .connectDelayed: what = "connect delayed"
         case .connectRetried(let interval):
             what = "connect retried"
-            details.append("next attempt in \(interval.wholeMilliseconds) ms")
+            details.append("next attempt in \(interval.roundedUpMilliseconds) ms")
         case .listening(let fd): what = "listening"; details.append("fd \(fd)")
         case .bindFailed(let error): what = "bind failed"; reason = error.description
         case .accepted(let fd): what = "accepted"; details.append("fd \(fd)")

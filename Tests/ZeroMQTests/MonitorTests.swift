@@ -507,6 +507,10 @@ struct MonitorTests {
             Issue.record("a tcp:// monitor endpoint should be rejected")
         } catch {
             #expect(error == .protocolNotSupported)
+            #expect(error.endpoint == "tcp://127.0.0.1:*")
+            #expect(error.description.hasPrefix(
+                "monitor on 'tcp://127.0.0.1:*': a monitor publishes its events on an inproc:// endpoint only: "),
+                "\(error)")
         }
     }
 

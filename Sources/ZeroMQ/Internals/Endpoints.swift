@@ -50,6 +50,9 @@ internal enum EndpointCheck {
         guard let (transport, address) = split(endpoint) else {
             return "the endpoint has no transport; write transport://address, such as tcp://127.0.0.1:5555"
         }
+        if case .monitor = action, transport != "inproc" {
+            return "a monitor publishes its events on an inproc:// endpoint only"
+        }
         if error == .protocolNotSupported {
             return knownTransports.contains(String(transport))
                 ? "this libzmq was built without the '\(transport)' transport"
