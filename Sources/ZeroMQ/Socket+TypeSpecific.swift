@@ -146,7 +146,7 @@ extension Socket where Kind == SocketType.XPub {
     }
 
     /// Leaves subscription management to the application: received subscriptions are not
-    /// applied until the application calls ``subscribe(to:)`` for them.
+    /// applied until the application calls `subscribe(to:)` for them.
     ///
     /// - Parameter isManual: Whether subscriptions are manual (off by default).
     /// - Throws: ``ZMQError/contextTerminated``.

@@ -1,4 +1,4 @@
-/// A typed, settable socket option, used with ``Socket/setOption(_:_:)`` and
+/// A typed, settable socket option, used with ``Socket/setOption(_:_:)-(SocketOption<Value>,Value)`` and
 /// ``Socket/option(_:)``.
 ///
 /// Options are static members, so the value type is inferred:
