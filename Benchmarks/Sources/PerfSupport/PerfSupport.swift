@@ -37,10 +37,15 @@ public struct PerfArguments: Sendable {
     }
 }
 
-/// Prints a message to standard error and exits with status 1.
-public func fail(_ message: String) -> Never {
+/// Prints a line to standard error.
+public func printError(_ message: String) {
     var line = message + "\n"
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// Prints a message to standard error and exits with status 1.
+public func fail(_ message: String) -> Never {
+    printError(message)
     exit(1)
 }
 
@@ -176,14 +181,17 @@ public func receiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) t
 
 // MARK: - Threads
 
-/// A started thread, to join with ``joinThread(_:)``.
-public struct PerfThread: @unchecked Sendable {
+/// A started thread, to join with ``joinThread(_:)`` on the thread that started it.
+///
+/// Not `Sendable`: `pthread_t` is an integer on Linux but a pointer on Darwin, and nothing
+/// needs to hand a `PerfThread` to another thread.
+public struct PerfThread: ~Copyable {
     fileprivate let handle: pthread_t
 }
 
 /// Starts `body` on a new thread (the inproc tools' second end).
 public func startThread(_ body: @escaping @Sendable () -> Void) -> PerfThread {
-    final class Box: @unchecked Sendable {
+    final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
@@ -198,6 +206,6 @@ public func startThread(_ body: @escaping @Sendable () -> Void) -> PerfThread {
 }
 
 /// Waits for a thread started with ``startThread(_:)`` to finish.
-public func joinThread(_ thread: PerfThread) {
+public func joinThread(_ thread: consuming PerfThread) {
     pthread_join(thread.handle, nil)
 }
