@@ -5,11 +5,13 @@
 #   make bench   Swift/C cross pairs, then the Swift-vs-C latency/throughput sweep
 #                (make bench-quick: the same in under 2 minutes)
 #   make allocations  heap allocations per message on the hot paths
+#   make check-allocations  fails when the Swift layer allocates on a reuse path
+#                (thresholds in Benchmarks/Thresholds/allocations.json)
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build demo test bench bench-quick allocations clean
+.PHONY: deps test-deps build demo test bench bench-quick allocations check-allocations clean
 
 # libzmq's headers and library (Debian/Ubuntu: libzmq3-dev), installed with apt when
 # pkg-config can't find them.
@@ -50,6 +52,9 @@ bench-quick: deps
 allocations: deps
 	$(SWIFT) build -c release --package-path Benchmarks --product allocations
 	Benchmarks/.build/release/allocations
+
+check-allocations: deps
+	SWIFT=$(SWIFT) bash Benchmarks/check-allocations.sh
 
 clean:
 	rm -rf .build Benchmarks/.build Benchmarks/c/bin
