@@ -9,6 +9,7 @@
 #                (thresholds in Benchmarks/Thresholds/allocations.json)
 #   make check-performance  fails when Swift/C instructions per message at 64 B (callgrind,
 #                inproc_thr and inproc_lat) is above 1.05; installs valgrind if needed
+#                (make check-performance-selftest: shows it failing on a slowed Swift build)
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
