@@ -20,7 +20,12 @@
 #            [--reps 3] [--check MAX] [--swift-bin DIR] [--c-bin DIR] [--no-build] [--plain]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# The usage lines above; `usage 0` prints them on stdout (--help), `usage` on stderr, exit 2.
 usage() {
+    if [ "${1:-2}" = 0 ]; then
+        sed -n '/^# usage:/,/^set /p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+        exit 0
+    fi
     sed -n '/^# usage:/,/^set /p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
@@ -36,9 +41,12 @@ swift_bin="$here/.build/release"
 c_bin="$here/c/bin"
 build=1
 plain=0
+directory() { cd "$2" 2>/dev/null && pwd || { echo "instructions.sh: $1: no directory '$2'" >&2; exit 2; }; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "instructions.sh: $1 needs a positive whole number, not '$2'" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
-    [ $# -ge 2 ] || case "$1" in --no-build|--plain|-h|--help) ;; *) usage ;; esac
+    case "$1" in --tools|--sizes|--n1|--n2|--lat-n1|--lat-n2|--reps|--check|--swift-bin|--c-bin)
+        [ $# -ge 2 ] || { echo "instructions.sh: $1 needs a value" >&2; usage; } ;;
+    esac
     case "$1" in
         --tools) tools=$2; shift 2 ;;
         --sizes) sizes=$2; shift 2 ;;
@@ -50,12 +58,12 @@ while [ $# -gt 0 ]; do
         --check)
             [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "instructions.sh: --check needs a ratio such as 1.05, not '$2'" >&2; exit 2; }
             max_ratio=$2; shift 2 ;;
-        --swift-bin) swift_bin=$(cd "$2" && pwd); build=0; shift 2 ;;
-        --c-bin) c_bin=$(cd "$2" && pwd); shift 2 ;;
+        --swift-bin) swift_bin=$(directory "$1" "$2"); build=0; shift 2 ;;
+        --c-bin) c_bin=$(directory "$1" "$2"); shift 2 ;;
         --no-build) build=0; shift ;;
         --plain) plain=1; shift ;;
-        -h|--help) usage ;;
-        *) usage ;;
+        -h|--help) usage 0 ;;
+        *) echo "instructions.sh: unexpected argument '$1'" >&2; usage ;;
     esac
 done
 [ "$n2" -gt "$n1" ] && [ "$lat_n2" -gt "$lat_n1" ] || { echo "instructions.sh: N2 must be larger than N1" >&2; exit 2; }
