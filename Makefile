@@ -5,11 +5,17 @@
 #   make bench   Swift/C cross pairs, then the Swift-vs-C latency/throughput sweep
 #                (make bench-quick: the same in under 2 minutes)
 #   make allocations  heap allocations per message on the hot paths
+#   make check-allocations  fails when the Swift layer allocates on a reuse path
+#                (thresholds in Benchmarks/Thresholds/allocations.json)
+#   make check-performance  fails when Swift/C instructions per message at 64 B (callgrind,
+#                inproc_thr and inproc_lat) is above 1.05; installs valgrind if needed
+#                (make check-performance-selftest: shows it failing on a slowed Swift build)
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build demo test bench bench-quick allocations clean
+.PHONY: deps test-deps perf-deps build demo test bench bench-quick allocations check-allocations \
+	check-performance check-performance-selftest clean
 
 # libzmq's headers and library (Debian/Ubuntu: libzmq3-dev), installed with apt when
 # pkg-config can't find them.
@@ -28,6 +34,14 @@ test-deps: deps
 		python3 -m pip install -q pyzmq 2>/dev/null || \
 		{ $(SUDO) apt-get install -y -qq python3-zmq >/dev/null 2>&1 && python3 -c 'import zmq'; } || \
 		echo "pyzmq unavailable: interoperability tests will be skipped"; \
+	fi
+
+# valgrind (callgrind) for the instruction counts, installed with apt when missing.
+perf-deps: deps
+	@if ! command -v valgrind >/dev/null; then \
+		echo "valgrind not found: installing it with apt"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind; \
 	fi
 
 build: deps
@@ -51,5 +65,30 @@ allocations: deps
 	$(SWIFT) build -c release --package-path Benchmarks --product allocations
 	Benchmarks/.build/release/allocations
 
+check-allocations: deps
+	SWIFT=$(SWIFT) bash Benchmarks/check-allocations.sh
+
+# The README's "Swift/C instructions per message" promise, guarded: 64 B over inproc, where
+# the Swift layer's share of the work is largest.
+PERF_CHECK = --tools "inproc_thr inproc_lat" --sizes 64 --check 1.05
+
+check-performance: perf-deps
+	SWIFT=$(SWIFT) bash Benchmarks/instructions.sh $(PERF_CHECK)
+
+# Shows that check-performance can fail: a Swift build with about 150 instructions of extra
+# work per message in each loop of the perf tools (-DPERF_SLOWDOWN) must fail it.
+check-performance-selftest: perf-deps
+	$(SWIFT) build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-slowed \
+		-Xswiftc -DPERF_SLOWDOWN
+	@out=$$(SWIFT=$(SWIFT) bash Benchmarks/instructions.sh $(PERF_CHECK) \
+		--swift-bin Benchmarks/.build-slowed/release 2>&1); status=$$?; printf '%s\n' "$$out"; \
+	if [ $$status -eq 1 ] && printf '%s\n' "$$out" | grep -q '^FAIL inproc_thr ' && \
+		printf '%s\n' "$$out" | grep -q '^FAIL inproc_lat '; then \
+		echo "check-performance-selftest: the check fails on a deliberately slower Swift build, as it should"; \
+	else \
+		echo "check-performance-selftest: the check did not fail on both tools of a deliberately slower Swift build" >&2; \
+		exit 1; \
+	fi
+
 clean:
-	rm -rf .build Benchmarks/.build Benchmarks/c/bin
+	rm -rf .build Benchmarks/.build Benchmarks/.build-slowed Benchmarks/c/bin

@@ -73,3 +73,13 @@ void *memalign(size_t alignment, size_t size)
     count_one();
     return __libc_memalign(alignment, size);
 }
+
+/* Written through a volatile pointer so that the malloc/free pair below is not optimised away. */
+static void *volatile injected;
+
+void malloc_counter_inject_allocation(void)
+{
+    injected = malloc(16);
+    free(injected);
+    injected = NULL;
+}

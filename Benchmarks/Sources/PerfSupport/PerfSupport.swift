@@ -37,10 +37,15 @@ public struct PerfArguments: Sendable {
     }
 }
 
-/// Prints a message to standard error and exits with status 1.
-public func fail(_ message: String) -> Never {
+/// Prints a line to standard error.
+public func printError(_ message: String) {
     var line = message + "\n"
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// Prints a message to standard error and exits with status 1.
+public func fail(_ message: String) -> Never {
+    printError(message)
     exit(1)
 }
 
@@ -115,6 +120,28 @@ public struct DisconnectWatch: ~Copyable {
 
 // MARK: - The measured loops, written as a user of the library would write them.
 
+#if PERF_SLOWDOWN
+/// Where ``extraWork()`` leaves its result, so that the optimizer cannot drop the work.
+nonisolated(unsafe) private var extraWorkSink: UInt64 = 1
+
+/// About 150 instructions of work per call: a build made with `-Xswiftc -DPERF_SLOWDOWN` is a
+/// deliberately slower Swift layer, to show that `make check-performance` fails on one.
+@inline(never)
+private func extraWork() {
+    var x = extraWorkSink
+    for _ in 0..<16 {
+        x ^= x << 13
+        x ^= x >> 7
+        x ^= x << 17
+    }
+    extraWorkSink = x
+}
+#else
+/// Nothing: see the `PERF_SLOWDOWN` build.
+@inline(__always)
+private func extraWork() {}
+#endif
+
 /// Exits when a received frame is not the expected size, as libzmq's tools do.
 @inline(__always)
 private func checkSize(_ message: borrowing Message, _ size: Int) {
@@ -129,6 +156,7 @@ private func checkSize(_ message: borrowing Message, _ size: Int) {
 public func echoLoop(_ socket: borrowing ReplySocket, size: Int, count: Int) throws(ZMQError) {
     var message = Message()
     for _ in 0..<count {
+        extraWork()
         try socket.receive(into: &message)
         checkSize(message, size)
         try socket.send(&message)
@@ -141,6 +169,7 @@ public func pingLoop(_ socket: borrowing RequestSocket, size: Int, count: Int) t
     var message = try Message(count: size)
     let start = monotonicMicroseconds()
     for _ in 0..<count {
+        extraWork()
         try socket.send(&message)
         try socket.receive(into: &message)
         checkSize(message, size)
@@ -154,6 +183,7 @@ public func pingLoop(_ socket: borrowing RequestSocket, size: Int, count: Int) t
 public func sendLoop(_ socket: borrowing PushSocket, size: Int, count: Int) throws(ZMQError) {
     var message = Message()
     for _ in 0..<count {
+        extraWork()
         try message.rebuild(count: size)
         try socket.send(&message)
     }
@@ -167,6 +197,7 @@ public func receiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) t
     checkSize(message, size)
     let start = monotonicMicroseconds()
     for _ in 1..<count {
+        extraWork()
         try socket.receive(into: &message)
         checkSize(message, size)
     }
@@ -176,14 +207,17 @@ public func receiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) t
 
 // MARK: - Threads
 
-/// A started thread, to join with ``joinThread(_:)``.
-public struct PerfThread: @unchecked Sendable {
+/// A started thread, to join with ``joinThread(_:)`` on the thread that started it.
+///
+/// Not `Sendable`: `pthread_t` is an integer on Linux but a pointer on Darwin, and nothing
+/// needs to hand a `PerfThread` to another thread.
+public struct PerfThread: ~Copyable {
     fileprivate let handle: pthread_t
 }
 
 /// Starts `body` on a new thread (the inproc tools' second end).
 public func startThread(_ body: @escaping @Sendable () -> Void) -> PerfThread {
-    final class Box: @unchecked Sendable {
+    final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
@@ -198,6 +232,6 @@ public func startThread(_ body: @escaping @Sendable () -> Void) -> PerfThread {
 }
 
 /// Waits for a thread started with ``startThread(_:)`` to finish.
-public func joinThread(_ thread: PerfThread) {
+public func joinThread(_ thread: consuming PerfThread) {
     pthread_join(thread.handle, nil)
 }

@@ -1,21 +1,110 @@
-// allocations [message-count]: heap allocations per message on the library's hot paths,
-// next to the same loop written in C, so the Swift layer's own share is the difference.
+// allocations [--check THRESHOLDS.json] [--inject-allocation] [message-count]
+//
+// Heap allocations per message on the library's hot paths, next to the same loop written in C,
+// so the Swift layer's own share is the difference.
 //
 // Every malloc in the process is counted (see CMallocCounter), including libzmq's own: a
 // libzmq message of more than 33 bytes owns a heap block, in C as in Swift.
+//
+// With --check, each path's allocations added by the Swift layer (Swift minus the same C loop
+// where there is one, the Swift count otherwise) are compared with the committed thresholds
+// (Benchmarks/Thresholds/allocations.json, as swift-nio's Benchmarks/Thresholds hold its malloc
+// counts): one `FAIL` line per path over its threshold on standard error, and exit status 1.
+// --inject-allocation makes one extra allocation per message in the Swift loops only, to show
+// that the check fails when the library starts allocating.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CMallocCounter
 import PerfSupport
 import ZeroMQ
 
-let count = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 100_000 : 100_000
+let usage = "usage: allocations [--check <thresholds.json>] [--inject-allocation] [message-count]"
+let help = """
+    \(usage)
+
+    Counts heap allocations per message on the library's hot paths over inproc PAIR sockets,
+    next to the same loops written in C, and prints a Markdown table.
+
+      --check <file>         compare each path with its threshold in <file> (a JSON object of
+                             path id -> allowed allocations per message added by the Swift layer);
+                             print one FAIL line per path over it and exit 1
+      --inject-allocation    make one extra heap allocation per message in the Swift loops (to
+                             show that --check fails)
+      message-count          messages per path after a 1000-message warm-up (default 100000)
+    """
+
+/// The command line.
+struct Options {
+    var thresholdsPath: String?
+    var injectAllocation = false
+    var count = 100_000
+
+    static func parse() -> Options {
+        var options = Options()
+        var arguments = CommandLine.arguments.dropFirst()
+        var sawCount = false
+        while let argument = arguments.popFirst() {
+            switch argument {
+            case "-h", "--help":
+                print(help)
+                exit(0)
+            case "--check":
+                guard let path = arguments.popFirst() else { fail("allocations: --check needs a file\n\(usage)") }
+                options.thresholdsPath = path
+            case "--inject-allocation":
+                options.injectAllocation = true
+            default:
+                guard !sawCount, let count = Int32(argument), count > 0 else {
+                    fail("allocations: unexpected argument '\(argument)'\n\(usage)")
+                }
+                options.count = Int(count)
+                sawCount = true
+            }
+        }
+        return options
+    }
+}
+
+let options = Options.parse()
+let count = options.count
 let warmUp = 1000
+
+/// Reads the thresholds file before anything is measured, so that a bad file fails fast.
+let thresholds: [String: Double]? = options.thresholdsPath.map { path in
+    guard let data = FileManager.default.contents(atPath: path) else {
+        fail("allocations: cannot read thresholds file \(path)")
+    }
+    do {
+        return try JSONDecoder().decode([String: Double].self, from: data)
+    } catch {
+        fail("allocations: \(path) is not a JSON object of path id to number: \(error)")
+    }
+}
 
 /// Counts the allocations `count` iterations of `step` make, after a warm-up.
 func allocations(_ step: () throws(ZMQError) -> Void) throws(ZMQError) -> Double {
+    let inject = options.injectAllocation
     for _ in 0..<warmUp { try step() }
     let before = malloc_counter_allocations()
-    for _ in 0..<count { try step() }
+    for _ in 0..<count {
+        try step()
+        if inject { malloc_counter_inject_allocation() }
+    }
     return Double(malloc_counter_allocations() - before) / Double(count)
+}
+
+/// The C loop's allocations per message, from a `c_baseline_*` total.
+func perMessage(_ total: Int) -> Double {
+    if total < 0 { fail("allocations: the C baseline loop failed") }
+    return Double(total) / Double(count)
 }
 
 /// A connected PAIR over inproc in its own context.
@@ -34,7 +123,20 @@ struct Pair: ~Copyable {
     }
 }
 
-var rows: [(String, Double, Double?)] = []
+/// One measured path.
+struct Row {
+    /// The key of the path's threshold in the thresholds file.
+    let id: String
+    let title: String
+    let swift: Double
+    /// The same loop in C, where there is one.
+    let c: Double?
+
+    /// The allocations per message the Swift layer adds: Swift minus C, or Swift alone.
+    var added: Double { c.map { swift - $0 } ?? swift }
+}
+
+var rows: [Row] = []
 
 runTool { () throws(ZMQError) in
     for size in [8, 64] {
@@ -46,8 +148,8 @@ runTool { () throws(ZMQError) in
             try pair.a.send(&message)
             try pair.b.receive(into: &received)
         }
-        rows.append(("send Message(count: \(size)), receive(into:) reused", swift,
-                     Double(c_baseline_message_pair(Int32(size), Int32(count))) / Double(count)))
+        rows.append(Row(id: "send-message-\(size)B", title: "send `Message(count: \(size))`, `receive(into:)` reused",
+                        swift: swift, c: perMessage(c_baseline_message_pair(Int32(size), Int32(count)))))
     }
     for size in [8, 64, 4096] {
         // One message bounced back and forth: the payload moves, nothing is rebuilt.
@@ -60,8 +162,8 @@ runTool { () throws(ZMQError) in
             try pair.b.send(&pong)
             try pair.a.receive(into: &ping)
         }
-        rows.append(("echo one reused Message, \(size) B (per round trip)", swift,
-                     Double(c_baseline_echo(Int32(size), Int32(count))) / Double(count)))
+        rows.append(Row(id: "echo-\(size)B", title: "echo one reused `Message`, \(size) B (per round trip)",
+                        swift: swift, c: perMessage(c_baseline_echo(Int32(size), Int32(count)))))
     }
     for size in [8, 64] {
         // zmq_send from a caller's buffer and zmq_recv into one.
@@ -74,8 +176,9 @@ runTool { () throws(ZMQError) in
             try pair.a.send(UnsafeRawBufferPointer(outgoing))
             _ = try pair.b.receive(into: incoming)
         }
-        rows.append(("send(UnsafeRawBufferPointer), receive(into: buffer), \(size) B", swift,
-                     Double(c_baseline_buffer_pair(Int32(size), Int32(count))) / Double(count)))
+        rows.append(Row(id: "send-buffer-\(size)B",
+                        title: "`send(UnsafeRawBufferPointer)`, `receive(into: buffer)`, \(size) B",
+                        swift: swift, c: perMessage(c_baseline_buffer_pair(Int32(size), Int32(count)))))
     }
     do {
         // A three-frame multipart message, sent and received through reused Multiparts.
@@ -89,7 +192,9 @@ runTool { () throws(ZMQError) in
             try pair.a.send(&parts)
             try pair.b.receive(into: &received)
         }
-        rows.append(("Multipart of 3 × 8 B, sent from and received into reused Multiparts", swift, nil))
+        rows.append(Row(id: "multipart-3x8B",
+                        title: "`Multipart` of 3 × 8 B, sent from and received into reused `Multipart`s",
+                        swift: swift, c: nil))
     }
     do {
         // Polling a ready socket and receiving from it.
@@ -102,7 +207,7 @@ runTool { () throws(ZMQError) in
             try poller.poll(timeout: .seconds(1))
             try pair.b.receive(into: &received)
         }
-        rows.append(("Poller.poll + receive(into:), 8 B", swift, nil))
+        rows.append(Row(id: "poll-receive-8B", title: "`Poller.poll` + `receive(into:)`, 8 B", swift: swift, c: nil))
     }
     do {
         // The convenience API allocates a Swift array or string per message, by design.
@@ -112,17 +217,54 @@ runTool { () throws(ZMQError) in
             try pair.a.send(payload)
             _ = try pair.b.receiveBytes()
         }
-        rows.append(("send([UInt8]), receiveBytes() (convenience; allocates the array)", swift, nil))
+        rows.append(Row(id: "send-bytes-receive-bytes-8B",
+                        title: "`send([UInt8])`, `receiveBytes()` (convenience; allocates the array)",
+                        swift: swift, c: nil))
     }
 }
 
-print("heap allocations per message (\(count) messages after \(warmUp) warm-up, inproc PAIR)")
-print("| path | Swift | C (same loop) | Swift − C |")
-print("|---|---:|---:|---:|")
+/// A per-message count with up to three decimals (`0`, `1.0`, `0.002`).
 func format(_ value: Double) -> String {
     let rounded = (value * 1000).rounded() / 1000
     return rounded == 0 ? "0" : "\(rounded)"
 }
-for (name, swift, c) in rows {
-    print("| \(name) | \(format(swift)) | \(c.map(format) ?? "–") | \(c.map { format(swift - $0) } ?? "–") |")
+
+print("heap allocations per message (\(count) messages after \(warmUp) warm-up, inproc PAIR)"
+      + (options.injectAllocation ? ", with one injected allocation per message in the Swift loops" : ""))
+print("| path | id | Swift | C (same loop) | Swift − C |" + (thresholds == nil ? "" : " threshold |"))
+print("|---|---|---:|---:|---:|" + (thresholds == nil ? "" : "---:|"))
+for row in rows {
+    var line = "| \(row.title) | \(row.id) | \(format(row.swift)) | \(row.c.map(format) ?? "–") | \(row.c.map { _ in format(row.added) } ?? "–") |"
+    if let thresholds { line += " \(thresholds[row.id].map(format) ?? "none") |" }
+    print(line)
+}
+
+// MARK: - The check
+
+/// Sporadic allocations that are not per message (fewer than one per 1,000 messages) are not
+/// failures; one allocation per message, or one per 500, is.
+let slack = 0.001
+
+if let thresholds, let path = options.thresholdsPath {
+    var failures: [String] = []
+    for row in rows {
+        guard let threshold = thresholds[row.id] else {
+            failures.append("FAIL \(row.id): no threshold in \(path) (measured \(format(row.added)) per message)")
+            continue
+        }
+        if row.added > threshold + slack {
+            let measured = row.c.map { "Swift \(format(row.swift)) − C \(format($0))" } ?? "no C baseline"
+            failures.append("FAIL \(row.id): \(format(row.added)) allocations per message added by the Swift layer "
+                            + "(\(measured)), threshold \(format(threshold)): \(row.title)")
+        }
+    }
+    for id in thresholds.keys.sorted() where !rows.contains(where: { $0.id == id }) {
+        failures.append("FAIL \(id): threshold in \(path) for a path this tool does not measure")
+    }
+    for failure in failures { printError(failure) }
+    if failures.isEmpty {
+        printError("allocations: all \(rows.count) paths within their thresholds (\(path))")
+    } else {
+        fail("allocations: \(failures.count) check failure\(failures.count == 1 ? "" : "s") over \(rows.count) paths (\(path))")
+    }
 }

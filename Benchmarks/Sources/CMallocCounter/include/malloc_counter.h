@@ -8,4 +8,8 @@
    library's allocator entry points for the executable that links this target. */
 uint64_t malloc_counter_allocations(void);
 
+/* Makes one heap allocation (and frees it) that no compiler can elide: the allocations tool's
+   --inject-allocation calls it once per message to prove its check can fail. */
+void malloc_counter_inject_allocation(void);
+
 #endif
