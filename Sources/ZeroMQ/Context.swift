@@ -232,7 +232,7 @@ public final class Context: Sendable {
     /// The corresponding C function is `zmq_ctx_set`.
     public func setOption<Value>(_ option: ContextOption<Value>, _ value: Value) throws(ZMQError) {
         do {
-            let raw = try option.format.encode(value).get()
+            let raw = try option.format.encode(value)
             _ = try whileNotTerminated { zmq_ctx_set(handle, option.rawValue, raw) }
         } catch {
             throw error.adding(

@@ -115,19 +115,19 @@ extension ContextProperty where Value == Int {
 internal struct ContextOptionFormat<Value>: Sendable {
     /// The value from libzmq's `int`.
     let decode: @Sendable (CInt) -> Value
-    /// libzmq's `int` for the value, or the reason it has none.
-    let encode: @Sendable (Value) -> Result<CInt, ZMQError>
+    /// libzmq's `int` for the value; throws the reason when it has none.
+    let encode: @Sendable (Value) throws(ZMQError) -> CInt
 }
 
 extension ContextOptionFormat where Value == Int {
     /// A non-negative `int`.
     static var count: Self {
-        Self(decode: { Int($0) }, encode: { value in
-            guard value >= 0 else { return .failure(ZMQError(.invalidArgument, reason: "must not be negative")) }
+        Self(decode: { Int($0) }, encode: { value throws(ZMQError) in
+            guard value >= 0 else { throw ZMQError(.invalidArgument, reason: "must not be negative") }
             guard let raw = CInt(exactly: value) else {
-                return .failure(ZMQError(.invalidArgument, reason: "must be at most \(CInt.max)"))
+                throw ZMQError(.invalidArgument, reason: "must be at most \(CInt.max)")
             }
-            return .success(raw)
+            return raw
         })
     }
 }
@@ -135,6 +135,6 @@ extension ContextOptionFormat where Value == Int {
 extension ContextOptionFormat where Value == Bool {
     /// An `int` that is 0 or 1.
     static var bool: Self {
-        Self(decode: { $0 != 0 }, encode: { .success($0 ? 1 : 0) })
+        Self(decode: { $0 != 0 }, encode: { $0 ? 1 : 0 })
     }
 }

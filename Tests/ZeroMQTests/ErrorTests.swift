@@ -321,6 +321,17 @@ struct ErrorTests {
         #expect(error.description == "set sendHighWaterMark (ZMQ_SNDHWM) to -1: must not be negative: Invalid argument (EINVAL)")
     }
 
+    @Test("A context option's error names the option and the value")
+    func contextOptionErrorNamesTheOption() throws {
+        let context = try Context()
+        let error = try #require(throws: ZMQError.self) { try context.setOption(.maxSockets, -1) }
+        #expect(error == .invalidArgument)
+        #expect(error.option == "maxSockets")
+        #expect(error.description == "set maxSockets (ZMQ_MAX_SOCKETS) to -1: must not be negative: Invalid argument (EINVAL)")
+        let threads = try #require(throws: ZMQError.self) { _ = try Context(ioThreads: -2) }
+        #expect(threads.option == "ioThreads")
+    }
+
     @Test("An over-long or reserved routing id says why")
     func routingIDErrors() throws {
         let context = try Context()
