@@ -115,22 +115,28 @@ extension SocketOption where Value == Bool {
 extension SocketOption where Value == [UInt8] {
     /// An option this library does not name, held by libzmq as bytes.
     ///
+    /// The library can't tell whether such an option holds a secret (a key, a password), so
+    /// its value never appears in an error.
+    ///
     /// - Parameters:
     ///   - rawValue: The libzmq option number.
     ///   - name: A name for error messages; the number by default.
     public init(rawValue: CInt, name: String? = nil) {
-        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .bytes)
+        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .bytes.secret)
     }
 }
 
 extension SocketOption where Value == String {
     /// An option this library does not name, held by libzmq as a string.
     ///
+    /// The library can't tell whether such an option holds a secret (a key, a password), so
+    /// its value never appears in an error.
+    ///
     /// - Parameters:
     ///   - rawValue: The libzmq option number.
     ///   - name: A name for error messages; the number by default.
     public init(rawValue: CInt, name: String? = nil) {
-        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .string)
+        self.init(rawValue, name ?? "option \(rawValue)", "option \(rawValue)", .string.secret)
     }
 }
 

@@ -117,4 +117,31 @@ struct DurationTests {
         let again = try Socket<SocketType.Pull>(context: context)
         try bindEventually(again, to: endpoint)
     }
+
+    @Test("No duration traps: every duration option refuses the extremes with an error")
+    func extremesAreRefusedNotTrapped() throws {
+        let context = try Context()
+        let socket = try makeSocket(SocketType.Dealer.self, context: context)
+        let extremes: [Duration] = [.seconds(Int64.max), .seconds(Int64.min), .nanoseconds(-1), .milliseconds(Int64(Int32.max) + 1)]
+        let durations: [SocketOption<Duration>] = [
+            .reconnectIntervalMax, .handshakeInterval, .connectTimeout, .heartbeatInterval,
+            .heartbeatTimeToLive, .tcpMaxRetransmitTimeout,
+        ]
+        let optionalDurations: [SocketOption<Duration?>] = [
+            .linger, .sendTimeout, .receiveTimeout, .reconnectInterval, .heartbeatTimeout,
+            .tcpKeepaliveIdle, .tcpKeepaliveInterval,
+        ]
+        for extreme in extremes {
+            for option in durations {
+                let error = try #require(throws: ZMQError.self, "\(option) \(extreme)") { try socket.setOption(option, extreme) }
+                #expect(error == .invalidArgument)
+                #expect(error.option == option.name)
+            }
+            for option in optionalDurations {
+                let error = try #require(throws: ZMQError.self, "\(option) \(extreme)") { try socket.setOption(option, extreme) }
+                #expect(error == .invalidArgument)
+                #expect(error.option == option.name)
+            }
+        }
+    }
 }

@@ -37,10 +37,13 @@ internal enum EndpointCheck {
     /// Why the library refuses an endpoint before calling libzmq, or `nil` to let libzmq decide.
     static func refusal(_ endpoint: String) -> String? {
         if endpoint.utf8.contains(0) { return "the endpoint contains a NUL byte" }
-        guard let (transport, address) = split(endpoint), transport == "tcp",
-              let port = tcpPort(address), !port.isEmpty, port != "*" else { return nil }
-        guard port.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), UInt16(port) != nil else {
-            return "the port '\(port)' is not a number from 0 to 65535 (or * for an ephemeral port)"
+        guard let (transport, address) = split(endpoint), transport == "tcp" else { return nil }
+        // A connect may name a source address first: `tcp://source:port;host:port`.
+        for part in address.split(separator: ";", omittingEmptySubsequences: false) {
+            guard let port = tcpPort(part), !port.isEmpty, port != "*" else { continue }
+            guard port.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), UInt16(port) != nil else {
+                return "the port '\(port)' is not a number from 0 to 65535 (or * for an ephemeral port)"
+            }
         }
         return nil
     }

@@ -118,10 +118,11 @@ extension OptionFormat where Value == Duration {
         Self(read: { socket, option throws(ZMQError) in .milliseconds(try getInt32(socket, option)) },
              write: { socket, option, value throws(ZMQError) in
                  guard value >= .zero else { throw ZMQError(.invalidArgument, reason: "must not be negative") }
-                 let tenths = (value.roundedUpMilliseconds + 99) / 100
-                 guard tenths <= Int64(UInt16.max) else {
+                 // Compared before any arithmetic, so that no duration can overflow it.
+                 guard value <= .milliseconds(Int64(UInt16.max) * 100) else {
                      throw ZMQError(.invalidArgument, reason: "must be at most 6553.5 seconds")
                  }
+                 let tenths = (value.roundedUpMilliseconds + 99) / 100
                  try setInt32(socket, option, CInt(tenths * 100))
              })
     }
