@@ -92,6 +92,7 @@ public struct CurveSecretKey: Equatable, Sendable, CustomStringConvertible, Cust
 
     /// Derives the public key that belongs to this secret key.
     ///
+    /// - Returns: The public key.
     /// - Throws: ``ZMQError/notSupported`` if libzmq was built without CURVE.
     ///
     /// The corresponding C function is `zmq_curve_public`.
@@ -118,6 +119,11 @@ public struct CurveSecretKey: Equatable, Sendable, CustomStringConvertible, Cust
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 
     /// Compares two keys in time that does not depend on where they differ.
+    ///
+    /// - Parameters:
+    ///   - lhs: A key.
+    ///   - rhs: Another key.
+    /// - Returns: Whether the keys are the same.
     public static func == (lhs: CurveSecretKey, rhs: CurveSecretKey) -> Bool {
         var difference: UInt8 = 0
         for index in 0..<byteCount { difference |= lhs.storage[index] ^ rhs.storage[index] }
@@ -172,6 +178,7 @@ public struct CurveKeyPair: Equatable, Sendable, CustomStringConvertible, Custom
 
     /// Generates a new random key pair.
     ///
+    /// - Returns: The pair, from the operating system's random source.
     /// - Throws: ``ZMQError/notSupported`` if libzmq was built without CURVE.
     ///
     /// The corresponding C function is `zmq_curve_keypair`.

@@ -32,8 +32,8 @@ import Synchronization
 /// shut down (``Context/shutdown()``). Its thread then closes every socket of the device.
 /// ``stop()`` waits for that; releasing the last reference to a running device does not: it
 /// sends `TERMINATE` and returns at once, and the device's thread ends and closes its
-/// sockets (releasing their endpoints) a moment later. Stop the device before terminating
-/// its context with ``Context/terminate()``, which waits for every socket to close.
+/// sockets (releasing their endpoints) a moment later. ``Context/terminate()`` ends the
+/// device too: it shuts the context down, which ends the proxy.
 ///
 /// A device is thread safe: any thread may stop it, wait for it or read its statistics.
 public final class Device: Sendable {
@@ -180,8 +180,11 @@ public final class Device: Sendable {
     /// - Parameters:
     ///   - frontend: The socket facing clients; it must have been bound or connected.
     ///   - backend: The socket facing services; it must have been bound or connected.
-    ///   - capture: A socket that receives a copy of every forwarded frame (for example a PUB
-    ///     or PUSH socket feeding a logger); it must have been bound or connected.
+    ///   - capture: A socket that receives a copy of every forwarded frame, such as a PUB
+    ///     socket feeding a logger; it must have been bound or connected. libzmq's proxy sends
+    ///     to it with a blocking send, so choose one that never blocks: a PUB drops what its
+    ///     subscribers can't take, but a PUSH or DEALER with no peer, or at its high-water
+    ///     mark, stalls the device until the context is shut down (``stop()`` then can't end it).
     /// - Throws: ``ZMQError/invalidArgument`` if a socket was never bound or connected,
     ///   ``ZMQError/contextTerminated`` if the frontend's context is shut down, or the errors
     ///   of ``SocketThread/init(name:_:)`` if no thread can be started. The sockets are
@@ -253,7 +256,8 @@ public final class Device: Sendable {
     /// the device ended on its own, only wait for the end. It blocks (briefly), so from async
     /// code prefer releasing the device, which stops it without waiting.
     ///
-    /// The device is stopped with the proxy's `TERMINATE` command.
+    /// The corresponding C call is the steerable proxy's `TERMINATE` command
+    /// (`zmq_proxy_steerable`).
     public func stop() {
         steering.terminate()
         _ = try? thread.join()
@@ -263,6 +267,8 @@ public final class Device: Sendable {
     ///
     /// - Throws: ``ZMQError/contextTerminated`` if the device ended because its context was
     ///   shut down; nothing if it was stopped.
+    ///
+    /// The corresponding C function is `zmq_proxy_steerable`, whose return this waits for.
     public func wait() throws(ZMQError) {
         try thread.join()
     }
@@ -274,7 +280,10 @@ public final class Device: Sendable {
     ///
     /// libzmq 4.3 counts a multipart message once, with the bytes of all its frames.
     ///
-    /// - Returns: The counters, or `nil` if the device has ended or is stopping.
+    /// - Returns: The counters, or `nil` if the device has ended or is stopping, or gave no
+    ///   reply within a second (a proxy stalled on a blocking capture socket never replies).
+    ///
+    /// The corresponding C call is the steerable proxy's `STATISTICS` command.
     public func statistics() -> ProxyStatistics? {
         steering.statistics()
     }
@@ -339,6 +348,10 @@ private final class Steering: Sendable {
         socket?.close()
     }
 
+    /// How long ``statistics()`` waits for the proxy's reply in all. A proxy stalled on a
+    /// blocking capture socket never answers.
+    private static let replyDeadline: Duration = .seconds(1)
+
     /// Asks the running proxy for its counters and waits for the reply.
     func statistics() -> ProxyStatistics? {
         state.withLock { state -> ProxyStatistics? in
@@ -353,19 +366,23 @@ private final class Steering: Sendable {
         through socket: borrowing PairSocket,
         until hasEnded: borrowing Atomic<Bool>
     ) -> ProxyStatistics? {
-        guard !hasEnded.load(ordering: .acquiring),
-              (try? socket.send(ProxyCommand.statistics.rawValue, .dontWait)) == true
-        else { return nil }
-        // The reply is one atomic multipart message. Until it is in, keep checking that the
-        // proxy is still there to give it (each receive waits at most the socket's timeout).
+        guard !hasEnded.load(ordering: .acquiring) else { return nil }
+        // Only STATISTICS commands get replies on this pair: anything waiting now is the late
+        // reply to a call that gave up. Drop it, so that it isn't taken for this call's.
         var reply = Multipart(capacity: 8)
+        while (try? socket.receive(into: &reply, .dontWait)) == true {}
+        guard (try? socket.send(ProxyCommand.statistics.rawValue, .dontWait)) == true else { return nil }
+        // The reply is one atomic multipart message. Until it is in, keep checking that the
+        // proxy is still there to give it (each receive waits at most the socket's timeout),
+        // up to a deadline.
+        let deadline = ContinuousClock.now + replyDeadline
         while true {
             do {
                 if try socket.receive(into: &reply) { break }
             } catch {
                 return nil
             }
-            if hasEnded.load(ordering: .acquiring) { return nil }
+            if hasEnded.load(ordering: .acquiring) || ContinuousClock.now >= deadline { return nil }
         }
         guard reply.count == 8 else { return nil }
         var counters = [UInt64]()

@@ -28,8 +28,9 @@ public func proxy<Frontend: ReceivingKind, Backend: SendingKind>(
 /// - Parameters:
 ///   - frontend: The socket facing clients.
 ///   - backend: The socket facing services.
-///   - capture: A socket that receives a copy of every forwarded frame (for example a PUB or
-///     PUSH socket feeding a logger).
+///   - capture: A socket that receives a copy of every forwarded frame, such as a PUB socket
+///     feeding a logger. libzmq sends to it with a blocking send, so a capture socket that
+///     can block (a PUSH or DEALER with no peer, or at its high-water mark) stalls the proxy.
 /// - Throws: ``ZMQError/contextTerminated`` when the context is shut down.
 ///
 /// The corresponding C function is `zmq_proxy`.

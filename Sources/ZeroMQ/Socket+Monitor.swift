@@ -41,9 +41,10 @@ extension Socket {
     ///   blocking send: until a reader is connected, the thread that reports an event waits.
     ///   A `bind` right after this call (which reports ``MonitorEvents/listening``) blocks for
     ///   ever, and an event from libzmq's I/O thread stalls every connection that thread
-    ///   serves. The same happens once the reader's queue holds
-    ///   ``SocketOption/receiveHighWaterMark`` events (1,000 by default), so read promptly or
-    ///   set that option to 0 (no limit) before connecting the reader.
+    ///   serves. The same happens once the reader's queue holds about two thousand events
+    ///   (over inproc, libzmq adds the reader's ``SocketOption/receiveHighWaterMark`` to the
+    ///   monitor's own, 1,000 each by default), so read promptly or set that option to 0 (no
+    ///   limit) before connecting the reader.
     /// - **Stop monitoring before closing the reader.** After the reader is gone, the next
     ///   event blocks libzmq the same way. Call ``stopMonitor()`` (or close the monitored
     ///   socket) first, and read until ``MonitorEvent/Kind/monitorStopped``.

@@ -56,8 +56,9 @@ import Darwin
 /// reader, so the monitor's socket is handed to a background thread that reads and discards
 /// events until monitoring stops (the socket is closed or stops monitoring, or the context is
 /// shut down), then closes it. To release that thread early, call ``Socket/stopMonitor()``
-/// before dropping the monitor. A ``Poller`` that still holds the monitor's socket when the
-/// monitor is dropped keeps it away from that thread; stop monitoring first in that case.
+/// before dropping the monitor. While a ``Poller`` still holds the monitor's socket, the
+/// thread waits for the poller to let go before it reads (so that two threads never use the
+/// socket), and libzmq may block meanwhile; stop monitoring first in that case.
 ///
 /// A monitor is not thread safe; it has one owner at a time, like a socket, and may be moved
 /// to another thread or task.
@@ -224,13 +225,15 @@ private enum MonitorDrain {
         let handoff = Handoff(owner)
         _ = try? SocketThread<Void, Never>(name: "zmq-monitor-drain") {
             guard var owner = handoff.owner.withLock({ $0.take() }) else { return }
-            // The monitor lets go of its reference as its deinit ends. Another one means a
-            // Poller holds the socket and may still poll it: then leave the socket alone
-            // rather than use it from two threads.
-            let deadline = ContinuousClock.now + .seconds(1)
+            // The monitor lets go of its reference as its deinit ends; until then, and while
+            // a Poller still holds the socket and may poll it, leave the socket alone rather
+            // than use it from two threads. Wait as long as that takes, backing off to 50 ms
+            // between looks; a shut-down context ends monitoring, and the wait.
+            var pause: UInt32 = 100
             while !isKnownUniquelyReferenced(&owner) {
-                guard ContinuousClock.now < deadline else { return }
-                usleep(1000)
+                if owner.context.isShutDown { return }
+                usleep(pause)
+                pause = min(pause * 2, 50_000)
             }
             drain(owner.handle)
         }

@@ -605,6 +605,39 @@ struct ProxyTests {
         #expect(terminator.join(timeout: testTimeout) != nil, "a socket of a failed device is still open")
     }
 
+    @Test("statistics() gives up when a blocking capture socket stalls the proxy, and shutdown still ends it")
+    func statisticsGivesUpOnAStalledProxy() throws {
+        let context = try Context(defaultLinger: .zero)
+        let frontend = try makeSocket(SocketType.Pull.self, context: context)
+        let frontendEndpoint = try bindResolved(frontend, on: .inproc)
+        let backend = try makeSocket(SocketType.Push.self, context: context)
+        let backendEndpoint = try bindResolved(backend, on: .inproc)
+        // A PUSH capture with no peer (and no send timeout): libzmq's blocking send to it
+        // never returns.
+        let capture = try PushSocket(context: context)
+        _ = try bindResolved(capture, on: .inproc)
+        let device = try Device(frontend: frontend, backend: backend, capture: capture)
+        let consumer = try makeSocket(SocketType.Pull.self, context: context)
+        try consumer.connect(to: backendEndpoint)
+        let producer = try makeSocket(SocketType.Push.self, context: context)
+        try producer.connect(to: frontendEndpoint)
+        try producer.send("stalls the proxy")
+        // The proxy copies a frame to the capture socket before forwarding it: nothing comes.
+        try consumer.setOption(.receiveTimeout, .milliseconds(200))
+        let delivered = try consumer.receiveString()
+        #expect(delivered == nil)
+
+        let asking = try SocketThread { device.statistics() }
+        let answer = asking.join(timeout: .seconds(5))
+        #expect(answer != nil, "statistics() waited for ever on a stalled proxy")
+        #expect(answer.map { $0 == .success(nil) } == true)
+
+        context.shutdown()
+        let waiting = try SocketThread { () throws(ZMQError) in try device.wait() }
+        let ended = waiting.join(timeout: testTimeout)
+        #expect(throws: ZMQError.contextTerminated) { try ended?.get() }
+    }
+
     // MARK: Releasing a device
 
     @Test("Releasing a running device returns at once, even when its context must wait out a linger")

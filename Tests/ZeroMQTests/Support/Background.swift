@@ -122,8 +122,5 @@ func bindResolved<Kind: SocketKind>(
     _ socket: borrowing Socket<Kind>,
     on transport: Transport
 ) throws -> String {
-    try socket.bind(to: transport.bindEndpoint())
-    // #require can't borrow a noncopyable socket; read the property into a local first.
-    let endpoint = socket.lastEndpoint
-    return try #require(endpoint)
+    try socket.bind(to: transport.bindEndpoint()).endpoint
 }

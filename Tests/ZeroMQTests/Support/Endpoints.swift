@@ -80,10 +80,7 @@ func connect<Server: SocketKind, Client: SocketKind>(
     to server: borrowing Socket<Server>,
     over transport: Transport
 ) throws -> String {
-    try server.bind(to: transport.bindEndpoint())
-    // #require can't borrow a noncopyable socket; read the property into a local first.
-    let lastEndpoint = server.lastEndpoint
-    let endpoint = try #require(lastEndpoint)
+    let endpoint = try server.bind(to: transport.bindEndpoint()).endpoint
     try client.connect(to: endpoint)
     return endpoint
 }
