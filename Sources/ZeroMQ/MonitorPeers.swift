@@ -111,14 +111,10 @@ private struct TCPEndpoint {
     var numericHost: String?
 
     init?(_ endpoint: String) {
-        guard endpoint.hasPrefix("tcp://") else { return nil }
-        var rest = endpoint.dropFirst("tcp://".count)
-        if let semicolon = rest.lastIndex(of: ";") { rest = rest[rest.index(after: semicolon)...] }
-        guard let colon = rest.lastIndex(of: ":"),
-              let port = UInt16(rest[rest.index(after: colon)...])
+        guard let (transport, address) = EndpointCheck.split(endpoint), transport == "tcp",
+              let portText = EndpointCheck.tcpPort(address), let port = UInt16(portText),
+              let host = EndpointCheck.tcpHost(address)
         else { return nil }
-        var host = rest[..<colon]
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
         self.host = String(host)
         self.port = port
         self.numericHost = TCPAddress.normalized(numericHost: self.host)

@@ -24,8 +24,4 @@ extension Duration {
         let (seconds, attoseconds) = components
         return attoseconds > 0 && seconds < .max ? seconds + 1 : seconds
     }
-
-    /// The longest duration libzmq's millisecond options hold: a C `int` of milliseconds,
-    /// 2,147,483,647 ms (about 24 days and 20 hours).
-    internal static var longestOption: Duration { .milliseconds(Int32.max) }
 }
