@@ -158,20 +158,8 @@ public struct SocketMonitor: ~Copyable {
 
     deinit {
         guard !isStopped else { return }
-        let handle = socket.handle
         // The end may already be queued (the monitored socket was closed first).
-        var frames = Multipart(capacity: 2)
-        while true {
-            do {
-                guard let raw = try RawMonitorEvent.receive(on: handle, into: &frames, flags: ZMQ_DONTWAIT) else { break }
-                if raw.isMonitorStopped { return }
-            } catch .invalidArgument {
-                continue
-            } catch {
-                // The context is shut down: libzmq will not send (or block on) anything more.
-                return
-            }
-        }
+        if RawMonitorEvent.discardUntilEnd(on: socket.handle, flags: ZMQ_DONTWAIT) { return }
         guard !socket.context.isShutDown else { return }
         // Monitoring goes on: closing the reader now would make libzmq block on the next
         // event. Keep reading on a thread of its own until the end.
@@ -191,6 +179,25 @@ internal struct RawMonitorEvent {
     var endpoint: String
 
     var isMonitorStopped: Bool { CInt(event) == ZMQ_EVENT_MONITOR_STOPPED }
+
+    /// Receives and discards events until monitoring ends.
+    ///
+    /// - Returns: `true` once monitoring has ended (the last event came, or the context is
+    ///   shut down, after which libzmq sends, and blocks on, nothing more); `false` when no
+    ///   event is ready (with `ZMQ_DONTWAIT`, or when the receive timeout expired).
+    static func discardUntilEnd(on socket: UnsafeMutableRawPointer, flags: CInt) -> Bool {
+        var frames = Multipart(capacity: 2)
+        while true {
+            do {
+                guard let raw = try receive(on: socket, into: &frames, flags: flags) else { return false }
+                if raw.isMonitorStopped { return true }
+            } catch .invalidArgument {
+                continue
+            } catch {
+                return true
+            }
+        }
+    }
 
     /// Receives one event, or `nil` when none is ready.
     ///
@@ -243,16 +250,6 @@ private enum MonitorDrain {
         // Wait for ever between events: the end is certain to come, or the context to shut down.
         var forever: CInt = -1
         zmq_setsockopt(socket, ZMQ_RCVTIMEO, &forever, MemoryLayout<CInt>.size)
-        var frames = Multipart(capacity: 2)
-        while true {
-            do {
-                guard let raw = try RawMonitorEvent.receive(on: socket, into: &frames, flags: 0) else { continue }
-                if raw.isMonitorStopped { return }
-            } catch .invalidArgument {
-                continue
-            } catch {
-                return
-            }
-        }
+        while !RawMonitorEvent.discardUntilEnd(on: socket, flags: 0) {}
     }
 }
