@@ -151,6 +151,8 @@ public struct Socket<Kind: SocketKind>: ~Copyable {
 internal final class SocketOwner {
     let handle: UnsafeMutableRawPointer
     let context: Context
+    /// The socket's link to the async event thread, made on its first async wait.
+    var waiter: SocketWaiter?
 
     init(context: Context, type: CInt) throws(ZMQError) {
         self.handle = try context.makeSocket(type: type)
@@ -158,6 +160,8 @@ internal final class SocketOwner {
     }
 
     deinit {
+        // Stop watching ZMQ_FD while it is still open: zmq_close lets libzmq close it.
+        if let waiter { EventLoop.unregister(waiter) }
         zmq_close(handle)
     }
 }

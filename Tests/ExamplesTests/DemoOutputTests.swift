@@ -139,8 +139,8 @@ struct DemoOutputTests {
         let socket = try RequestSocket(context: context)
         try socket.setOption(.receiveTimeout, processTimeout)
         try socket.connect(to: endpoint)
-        try socket.send(multipart: frames)
-        let reply = try socket.receiveMultipart()
+        try await socket.send(multipart: frames)
+        let reply = try await socket.receiveMultipart()
         #expect(reply == frames, "the frames did not come back unchanged")
 
         let result = try await server.finish()
@@ -164,14 +164,14 @@ struct DemoOutputTests {
         let socket = try PushSocket(context: context)
         try socket.setOption(.sendTimeout, processTimeout)
         try socket.connect(to: endpoint)
-        #expect(try socket.send(first))
-        #expect(try socket.send("5"))
+        #expect(try await socket.send(first))
+        #expect(try await socket.send("5"))
         // The sink has one result of two: it must still be waiting.
         try await Task.sleep(for: .milliseconds(500))
         #expect(sink.isRunning, "the sink counted the start signal '\(first)' as a result: \(sink.standardOutput)")
         #expect(sink.standardOutput.isEmpty)
 
-        #expect(try socket.send("7"))
+        #expect(try await socket.send("7"))
         let result = try await sink.finish()
         #expect(result.exitedCleanly, "stderr: \(result.standardError)")
         #expect(result.lines.count == 2)
@@ -192,17 +192,17 @@ struct DemoOutputTests {
             "pipeline-ventilator", ["--bind", tasks, "--sink", results, "--tasks", "5", "--wait-ms", "100"])
         try await ventilator.waitForOutput("pipeline-ventilator: waiting for the sink at \(results)", on: .standardError)
         try worker.setOption(.receiveTimeout, .milliseconds(300))
-        #expect(try worker.receiveString() == nil, "a task went out before the start signal")
+        #expect(try await worker.receiveString() == nil, "a task went out before the start signal")
 
         let sink = try PullSocket(context: context)
         try sink.setOption(.receiveTimeout, processTimeout)
         try sink.bind(to: results)
-        #expect(try sink.receiveString() == "0")
+        #expect(try await sink.receiveString() == "0")
 
         try worker.setOption(.receiveTimeout, processTimeout)
         var cost = 0
         for _ in 0..<5 {
-            let task = try worker.receiveString()
+            let task = try await worker.receiveString()
             let workload = task.flatMap { Int($0) }
             #expect(workload.map { (1...10).contains($0) } == true, "task '\(task ?? "none")'")
             cost += workload ?? 0
