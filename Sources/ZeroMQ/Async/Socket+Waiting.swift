@@ -55,23 +55,33 @@ extension Socket {
         _ readiness: Readiness,
         _ attempt: () throws(ZMQError) -> Success?
     ) async throws -> Success? {
-        let waiter = try owner.registeredWaiter()
-        let deadline = try Self.deadline(for: readiness, of: handle)
-        if deadline == 0 { return nil }
-        let handle = self.handle
-        while true {
-            let woken = try await waiter.wait(deadline: deadline) { () throws(ZMQError) -> Bool in
-                try Self.events(of: handle) & readiness.events != 0
-            }
-            if let success = try attempt() { return success }
-            if !woken { return nil }
-        }
+        try await owner.retryWhenReady(readiness, attempt)
     }
 
     /// The socket's `ZMQ_EVENTS`. Reading it also processes libzmq's pending commands for the
     /// socket, which is what re-arms the edge-triggered `ZMQ_FD`.
     internal static func events(of handle: UnsafeMutableRawPointer) throws(ZMQError) -> CInt {
         try getInt32(handle, ZMQ_EVENTS)
+    }
+}
+
+extension SocketOwner {
+    /// See `Socket.retryWhenReady`.
+    func retryWhenReady<Success>(
+        _ readiness: Readiness,
+        _ attempt: () throws(ZMQError) -> Success?
+    ) async throws -> Success? {
+        let waiter = try registeredWaiter()
+        let deadline = try Self.deadline(for: readiness, of: handle)
+        if deadline == 0 { return nil }
+        let handle = self.handle
+        while true {
+            let woken = try await waiter.wait(deadline: deadline) { () throws(ZMQError) -> Bool in
+                try getInt32(handle, ZMQ_EVENTS) & readiness.events != 0
+            }
+            if let success = try attempt() { return success }
+            if !woken { return nil }
+        }
     }
 
     /// The deadline the socket's send or receive timeout sets from now: `nil` for none, `0`
