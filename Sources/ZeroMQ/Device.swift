@@ -1,6 +1,14 @@
 internal import CZeroMQ
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A classic ZeroMQ device: a steerable proxy forwarding between a frontend and a backend
 /// socket on a thread of its own, until it is stopped.
 ///
@@ -95,10 +103,10 @@ public final class Device: Sendable {
     public let captureEndpoint: String?
 
     /// The caller side of the proxy's control pair, shared with the proxy's thread.
-    private let steering: Steering
+    internal let steering: Steering
     /// The thread running the proxy; it owns the frontend, backend, capture and the proxy's
     /// side of the control pair.
-    private let thread: SocketThread<Void, ZMQError>
+    internal let thread: SocketThread<Void, ZMQError>
 
     private static let instanceCounter = Atomic<Int>(0)
 
@@ -310,19 +318,40 @@ private struct ProxySockets<Frontend: ReceivingKind, Backend: SendingKind, Captu
     }
 }
 
-/// The caller side of a device's control pair, used under a lock by whichever thread steers
-/// (any thread may), and closed by the proxy's thread once the proxy has ended.
-private final class Steering: Sendable {
+/// The caller side of a device's control pair, used under a lock by whichever thread or task
+/// steers (any may), and closed by the proxy's thread once the proxy has ended.
+///
+/// A STATISTICS round trip never holds the lock while it waits: the caller that sends the
+/// request waits for the reply outside the lock (a blocking caller polls the control
+/// socket's descriptor, an async caller parks on the event thread) and looks for it under
+/// the lock; callers that come meanwhile share that request's answer instead of sending
+/// their own, so no reply is ever taken by the wrong caller.
+internal final class Steering: Sendable {
     private struct State: ~Copyable {
         /// The caller side of the control pair; `nil` once closed.
         var socket: PairSocket?
         /// Whether TERMINATE was sent.
         var isStopping = false
+        /// The STATISTICS request in flight, if any.
+        var request: Completion<ProxyStatistics?>?
+        /// The control socket's waiter, once an async caller has waited on it; woken when the
+        /// proxy ends, since its socket then closes under it.
+        var waiter: SocketWaiter?
+    }
+
+    /// How a statistics call goes on after its look under the lock.
+    private enum Start {
+        /// The device has ended or is stopping.
+        case unavailable
+        /// Another call's request is in flight: wait for its answer.
+        case join(Completion<ProxyStatistics?>)
+        /// This call sent the request: wait for the reply until the deadline.
+        case drive(Completion<ProxyStatistics?>, deadline: ContinuousClock.Instant, descriptor: CInt, waiter: SocketWaiter?)
     }
 
     private let state: Mutex<State>
-    /// Set by the proxy's thread as the proxy returns, before it takes the lock, so that a
-    /// ``statistics()`` waiting under the lock for a reply that will never come gives up.
+    /// Set by the proxy's thread as the proxy returns, so that a statistics call waiting for
+    /// a reply that will never come gives up.
     private let hasEnded = Atomic<Bool>(false)
 
     init(_ socket: consuming sending PairSocket) {
@@ -344,46 +373,128 @@ private final class Steering: Sendable {
     /// Called on the proxy's thread once the proxy has returned: closes the caller side.
     func proxyEnded() {
         hasEnded.store(true, ordering: .releasing)
-        let socket = state.withLock { $0.socket.take() }
-        socket?.close()
+        let waiter = state.withLock { state in
+            state.socket.take()?.close()
+            return state.waiter
+        }
+        waiter?.signal()
     }
 
-    /// How long ``statistics()`` waits for the proxy's reply in all. A proxy stalled on a
+    /// How long a statistics call waits for the proxy's reply in all. A proxy stalled on a
     /// blocking capture socket never answers.
     private static let replyDeadline: Duration = .seconds(1)
 
-    /// Asks the running proxy for its counters and waits for the reply.
+    /// Asks the running proxy for its counters and waits, blocking, for the reply.
     func statistics() -> ProxyStatistics? {
-        state.withLock { state -> ProxyStatistics? in
-            guard !state.isStopping, let socket = state.socket.take() else { return nil }
-            let statistics = Self.statistics(through: socket, until: hasEnded)
-            state.socket = consume socket
-            return statistics
+        switch begin(async: false) {
+        case .unavailable:
+            return nil
+        case .join(let request):
+            return request.wait()
+        case .drive(let request, let deadline, let descriptor, _):
+            while true {
+                if let result = lookForReply() { return finish(request, result) }
+                let remaining = ContinuousClock.now.duration(to: deadline)
+                guard remaining > .zero else { return finish(request, nil) }
+                // The descriptor is readable when libzmq has news for the socket; a short
+                // slice also notices the proxy's end, whose socket closes under the poll.
+                var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                _ = poll(&entry, 1, CInt(min(remaining, .milliseconds(100)).roundedUpMilliseconds))
+            }
         }
     }
 
-    private static func statistics(
-        through socket: borrowing PairSocket,
-        until hasEnded: borrowing Atomic<Bool>
-    ) -> ProxyStatistics? {
-        guard !hasEnded.load(ordering: .acquiring) else { return nil }
-        // Only STATISTICS commands get replies on this pair: anything waiting now is the late
-        // reply to a call that gave up. Drop it, so that it isn't taken for this call's.
-        var reply = Multipart(capacity: 8)
-        while (try? socket.receive(into: &reply, .dontWait)) == true {}
-        guard (try? socket.send(ProxyCommand.statistics.rawValue, .dontWait)) == true else { return nil }
-        // The reply is one atomic multipart message. Until it is in, keep checking that the
-        // proxy is still there to give it (each receive waits at most the socket's timeout),
-        // up to a deadline.
-        let deadline = ContinuousClock.now + replyDeadline
-        while true {
-            do {
-                if try socket.receive(into: &reply) { break }
-            } catch {
-                return nil
+    /// Asks the running proxy for its counters and waits for the reply without blocking the
+    /// thread.
+    func statistics() async -> ProxyStatistics? {
+        switch begin(async: true) {
+        case .unavailable:
+            return nil
+        case .join(let request):
+            return await request.value()
+        case .drive(let request, let deadline, _, let waiter):
+            guard let waiter else { return finish(request, nil) }
+            let deadlineNanoseconds = monotonicNanoseconds()
+                + UInt64(ContinuousClock.now.duration(to: deadline).roundedUpMilliseconds) * 1_000_000
+            while true {
+                if let result = lookForReply() { return finish(request, result) }
+                do {
+                    let woken = try await waiter.wait(deadline: deadlineNanoseconds) { () throws(ZMQError) -> Bool in
+                        hasEnded.load(ordering: .acquiring) || hasReplyEvent()
+                    }
+                    if !woken { return finish(request, lookForReply() ?? nil) }
+                } catch {
+                    // Cancelled: give up, and let callers sharing the request give up too.
+                    return finish(request, nil)
+                }
             }
-            if hasEnded.load(ordering: .acquiring) || ContinuousClock.now >= deadline { return nil }
         }
+    }
+
+    /// Looks under the lock, and either joins the request in flight or sends a new one.
+    private func begin(async: Bool) -> Start {
+        state.withLock { state -> Start in
+            guard !state.isStopping, !hasEnded.load(ordering: .acquiring) else { return .unavailable }
+            if let request = state.request { return .join(request) }
+            guard let socket = state.socket.take() else { return .unavailable }
+            // Only STATISTICS requests get replies on this pair: anything waiting now is the
+            // late reply to a call that gave up. Drop it, so that it isn't taken for this one's.
+            var stale = Multipart(capacity: 8)
+            while (try? socket.receive(into: &stale, .dontWait)) == true {}
+            let sent = (try? socket.send(ProxyCommand.statistics.rawValue, .dontWait)) == true
+            let descriptor = (try? getInt32(socket.handle, ZMQ_FD)) ?? -1
+            var waiter: SocketWaiter?
+            if async {
+                waiter = try? socket.owner.registeredWaiter()
+                state.waiter = waiter
+            }
+            state.socket = consume socket
+            guard sent else { return .unavailable }
+            let request = Completion<ProxyStatistics?>()
+            state.request = request
+            return .drive(request, deadline: .now + Self.replyDeadline, descriptor: descriptor, waiter: waiter)
+        }
+    }
+
+    /// Whether the control socket has a message to read. Looked at under the lock.
+    private func hasReplyEvent() -> Bool {
+        state.withLock { state in
+            guard let socket = state.socket.take() else { return true }
+            let events = (try? getInt32(socket.handle, ZMQ_EVENTS)) ?? CInt(ZMQ_POLLIN)
+            state.socket = consume socket
+            return events & CInt(ZMQ_POLLIN) != 0
+        }
+    }
+
+    /// Looks for the reply under the lock.
+    ///
+    /// - Returns: `nil` to keep waiting; `.some(nil)` when no reply can come (the proxy
+    ///   ended, the socket failed, or the reply is malformed); the counters otherwise.
+    private func lookForReply() -> ProxyStatistics?? {
+        state.withLock { state -> ProxyStatistics?? in
+            guard let socket = state.socket.take() else { return .some(nil) }
+            var reply = Multipart(capacity: 8)
+            let received = try? socket.receive(into: &reply, .dontWait)
+            state.socket = consume socket
+            switch received {
+            case true?: return .some(Self.counters(in: reply))
+            case false?: return hasEnded.load(ordering: .acquiring) ? .some(nil) : nil
+            case nil: return .some(nil)
+            }
+        }
+    }
+
+    /// Ends the request in flight with `result`, for this call and those that joined it.
+    private func finish(_ request: Completion<ProxyStatistics?>, _ result: ProxyStatistics?) -> ProxyStatistics? {
+        state.withLock { state in
+            if state.request === request { state.request = nil }
+        }
+        request.complete(result)
+        return result
+    }
+
+    /// The counters of a STATISTICS reply: eight 64-bit frames.
+    private static func counters(in reply: borrowing Multipart) -> ProxyStatistics? {
         guard reply.count == 8 else { return nil }
         var counters = [UInt64]()
         counters.reserveCapacity(8)

@@ -26,8 +26,10 @@ extension Socket {
     ///   sockets already (the monitor needs two).
     ///
     /// The corresponding C function is `zmq_socket_monitor`.
-    public func monitor(events: MonitorEvents = .all) throws(ZMQError) -> SocketMonitor {
-        try SocketMonitor(monitoring: handle, context: context, events: events)
+    public func monitor(events: MonitorEvents = .all) throws(ZMQError) -> sending SocketMonitor {
+        // Built from Sendable values only (the socket's address as a number), so the monitor
+        // is a value of its own that may move to another task than this socket's.
+        try SocketMonitor(monitoring: UInt(bitPattern: handle), context: context, events: events)
     }
 
     /// Starts publishing the socket's connection events on an `inproc://` endpoint, for a

@@ -90,7 +90,8 @@ public struct SocketMonitor: ~Copyable {
     }
 
     /// Starts monitoring the libzmq socket `target` with a reader already connected.
-    internal init(monitoring target: UnsafeMutableRawPointer, context: Context, events: MonitorEvents) throws(ZMQError) {
+    internal init(monitoring address: UInt, context: Context, events: MonitorEvents) throws(ZMQError) {
+        let target = UnsafeMutableRawPointer(bitPattern: address)!
         let requested = events.union(Self.trackedEvents)
         while true {
             let endpoint = "inproc://zeromq-swift-monitor-\(monitorNumbers.add(1, ordering: .relaxed).newValue)"

@@ -125,6 +125,11 @@ public final class SocketThread<Success: Sendable, Failure: Error>: Sendable {
         try await completion.value().get()
     }
 
+    /// Suspends until the thread has finished, then returns its closure's outcome.
+    internal func result() async -> Result<Success, Failure> {
+        await completion.value()
+    }
+
     /// Whether the closure has returned or thrown and its captures have been released.
     public var isFinished: Bool {
         completion.result != nil

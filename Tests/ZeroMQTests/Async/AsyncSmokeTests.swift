@@ -49,7 +49,7 @@ struct AsyncSmokeTests {
         let start = ContinuousClock.now
         #expect(try await pull.receiveString() == nil)
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed >= .milliseconds(100) && elapsed < .milliseconds(300), "\(elapsed)")
+        #expect(elapsed >= .milliseconds(100) && elapsed < .seconds(3), "\(elapsed)")
     }
 
     @Test func shutdownWakes() async throws {
