@@ -3,8 +3,8 @@ internal import CZeroMQ
 /// A reusable multipart message: an ordered list of frames, sent and received as a whole.
 ///
 /// libzmq delivers a multipart message atomically (all frames or none), and so does this
-/// type: ``Socket/send(_:_:)-(Multipart,_)`` builds every frame before sending the first, and
-/// ``Socket/receive(into:_:)-(Multipart,_)`` returns only once the last frame is in. The frames
+/// type: ``Socket/send(_:_:)-9hy97`` builds every frame before sending the first, and
+/// ``Socket/receive(into:_:)-5ze6k`` returns only once the last frame is in. The frames
 /// live in one C array that grows as needed and is reused, so receiving into the same value in
 /// a loop allocates nothing in steady state.
 ///

@@ -31,7 +31,7 @@ extension Socket where Kind: SendingKind {
     ///   - parts: The frames' payloads, at least one.
     ///   - flags: ``SendFlags/dontWait`` to return at once when the message can't be queued.
     /// - Returns: `true` when the message was queued; `false` when the call would block.
-    /// - Throws: The errors of ``send(_:_:)-(Multipart,_)``.
+    /// - Throws: The errors of ``send(_:_:)-7mwrn``.
     @discardableResult
     public func send<Parts: Sequence>(
         multipart parts: Parts,
@@ -47,7 +47,7 @@ extension Socket where Kind: SendingKind {
     ///   - parts: The frames' payloads, at least one.
     ///   - flags: ``SendFlags/dontWait`` to return at once when the message can't be queued.
     /// - Returns: `true` when the message was queued; `false` when the call would block.
-    /// - Throws: The errors of ``send(_:_:)-(Multipart,_)``.
+    /// - Throws: The errors of ``send(_:_:)-7mwrn``.
     @discardableResult
     public func send(multipart parts: [String], _ flags: SendFlags = []) throws(ZMQError) -> Bool {
         var multipart = try Multipart(parts)

@@ -49,7 +49,7 @@ extension Device {
 /// their own, where libzmq's proxy forwards (see ``Device``); the task awaits the end.
 /// Cancelling the task stops the proxy through its control socket, and the call returns once
 /// the proxy has ended and closed the sockets. To read the proxy's counters while it runs,
-/// make a ``Device`` and await its ``Device/wait()`` instead.
+/// make a ``Device`` and await its ``Device/wait()-5ythk`` instead.
 ///
 /// ```swift
 /// let proxying = Task { try await proxy(frontend: frontend, backend: backend) }
@@ -76,7 +76,7 @@ public func proxy<Frontend: ReceivingKind, Backend: SendingKind>(
 /// until the context is shut down or the calling task is cancelled, without blocking the
 /// calling thread.
 ///
-/// See ``proxy(frontend:backend:)-(Socket<Frontend>,Socket<Backend>)``; the capture socket
+/// See ``proxy(frontend:backend:)-5t9g5``; the capture socket
 /// must never block (a PUB socket), since libzmq sends to it with a blocking send.
 ///
 /// - Parameters:

@@ -38,8 +38,8 @@ extension Socket where Kind: ReceivingKind {
     ///
     /// - Parameter flags: ``ReceiveFlags/dontWait`` to return at once when nothing is ready.
     /// - Returns: The frame, or `nil` when none was ready (see
-    ///   ``receive(into:_:)-(Message,_)``).
-    /// - Throws: The errors of ``receive(into:_:)-(Message,_)``.
+    ///   ``receive(into:_:)-64v2b``).
+    /// - Throws: The errors of ``receive(into:_:)-64v2b``.
     public func receive(_ flags: ReceiveFlags = []) async throws -> Message? {
         var message = Message()
         guard try await receive(into: &message, flags) else { return nil }
@@ -50,7 +50,7 @@ extension Socket where Kind: ReceivingKind {
     ///
     /// - Parameter flags: ``ReceiveFlags/dontWait`` to return at once when nothing is ready.
     /// - Returns: The payload, or `nil` when no frame was ready.
-    /// - Throws: The errors of ``receive(into:_:)-(Message,_)``.
+    /// - Throws: The errors of ``receive(into:_:)-64v2b``.
     public func receiveBytes(_ flags: ReceiveFlags = []) async throws -> [UInt8]? {
         guard let message = try await receive(flags) else { return nil }
         return message.bytes
@@ -61,7 +61,7 @@ extension Socket where Kind: ReceivingKind {
     ///
     /// - Parameter flags: ``ReceiveFlags/dontWait`` to return at once when nothing is ready.
     /// - Returns: The payload, or `nil` when no frame was ready.
-    /// - Throws: The errors of ``receive(into:_:)-(Message,_)``.
+    /// - Throws: The errors of ``receive(into:_:)-64v2b``.
     public func receiveString(_ flags: ReceiveFlags = []) async throws -> String? {
         guard let message = try await receive(flags) else { return nil }
         return message.string
@@ -79,7 +79,7 @@ extension Socket where Kind: ReceivingKind {
     ///   - flags: ``ReceiveFlags/dontWait`` to return at once when nothing is ready.
     /// - Returns: `true` when a message was received; `false` when none was ready (`parts`
     ///   is then empty).
-    /// - Throws: The errors of ``receive(into:_:)-(Message,_)``; `parts` is then empty, and a
+    /// - Throws: The errors of ``receive(into:_:)``; `parts` is then empty, and a
     ///   message that arrives later stays in the socket.
     ///
     /// The corresponding C function is `zmq_msg_recv`, once per frame.
@@ -98,7 +98,7 @@ extension Socket where Kind: ReceivingKind {
     ///
     /// - Parameter flags: ``ReceiveFlags/dontWait`` to return at once when nothing is ready.
     /// - Returns: The frames' payloads, or `nil` when no message was ready.
-    /// - Throws: The errors of ``receive(into:_:)-(Message,_)``.
+    /// - Throws: The errors of ``receive(into:_:)-64v2b``.
     public func receiveMultipart(_ flags: ReceiveFlags = []) async throws -> [[UInt8]]? {
         var parts = Multipart()
         guard try await receive(into: &parts, flags) else { return nil }

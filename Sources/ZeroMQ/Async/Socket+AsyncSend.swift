@@ -39,8 +39,8 @@ extension Socket where Kind: SendingKind {
     ///   - flags: ``SendFlags/dontWait`` to return at once, ``SendFlags/sendMore`` when more
     ///     frames of the same message follow.
     /// - Returns: `true` when the frame was queued; `false` when it was not (see
-    ///   ``send(_:_:)-(Message,_)``).
-    /// - Throws: The errors of ``send(_:_:)-(Message,_)``.
+    ///   ``send(_:_:)``).
+    /// - Throws: The errors of ``send(_:_:)``.
     @inlinable @discardableResult
     public func send(_ message: consuming Message, _ flags: SendFlags = []) async throws -> Bool {
         var message = message
@@ -55,7 +55,7 @@ extension Socket where Kind: SendingKind {
     ///   - flags: ``SendFlags/dontWait`` to return at once, ``SendFlags/sendMore`` when more
     ///     frames of the same message follow.
     /// - Returns: `true` when the frame was queued; `false` when it was not.
-    /// - Throws: The errors of ``send(_:_:)-(Message,_)``.
+    /// - Throws: The errors of ``send(_:_:)``.
     @discardableResult
     public func send<Bytes: Sequence<UInt8>>(_ bytes: Bytes, _ flags: SendFlags = []) async throws -> Bool {
         var message = try Message(copying: bytes)
@@ -69,7 +69,7 @@ extension Socket where Kind: SendingKind {
     ///   - flags: ``SendFlags/dontWait`` to return at once, ``SendFlags/sendMore`` when more
     ///     frames of the same message follow.
     /// - Returns: `true` when the frame was queued; `false` when it was not.
-    /// - Throws: The errors of ``send(_:_:)-(Message,_)``.
+    /// - Throws: The errors of ``send(_:_:)``.
     @discardableResult
     public func send(_ string: String, _ flags: SendFlags = []) async throws -> Bool {
         var message = try Message(string)
@@ -87,9 +87,9 @@ extension Socket where Kind: SendingKind {
     ///   - parts: The frames to send, at least one.
     ///   - flags: ``SendFlags/dontWait`` to return at once when there is no room.
     /// - Returns: `true` when the message was queued; `false` when it was not (see
-    ///   ``send(_:_:)-(Message,_)``).
+    ///   ``send(_:_:)``).
     /// - Throws: ``ZMQError/invalidArgument`` for an empty multipart message; the errors of
-    ///   ``send(_:_:)-(Multipart,_)`` and ``send(_:_:)-(Message,_)``.
+    ///   ``send(_:_:)`` and ``send(_:_:)``.
     ///
     /// The corresponding C function is `zmq_msg_send`, once per frame.
     @discardableResult
@@ -109,7 +109,7 @@ extension Socket where Kind: SendingKind {
     ///   - parts: The frames to send, at least one; released whether or not they are sent.
     ///   - flags: ``SendFlags/dontWait`` to return at once when there is no room.
     /// - Returns: `true` when the message was queued; `false` when it was not.
-    /// - Throws: The errors of ``send(_:_:)-(Multipart,_)``.
+    /// - Throws: The errors of ``send(_:_:)``.
     @discardableResult
     public func send(_ parts: consuming Multipart, _ flags: SendFlags = []) async throws -> Bool {
         var parts = parts
@@ -123,7 +123,7 @@ extension Socket where Kind: SendingKind {
     ///   - parts: The frames' payloads, at least one.
     ///   - flags: ``SendFlags/dontWait`` to return at once when there is no room.
     /// - Returns: `true` when the message was queued; `false` when it was not.
-    /// - Throws: The errors of ``send(_:_:)-(Multipart,_)``.
+    /// - Throws: The errors of ``send(_:_:)-88giv``.
     @discardableResult
     public func send(multipart parts: [String], _ flags: SendFlags = []) async throws -> Bool {
         var multipart = try Multipart(parts)
@@ -137,7 +137,7 @@ extension Socket where Kind: SendingKind {
     ///   - parts: The frames' payloads, at least one.
     ///   - flags: ``SendFlags/dontWait`` to return at once when there is no room.
     /// - Returns: `true` when the message was queued; `false` when it was not.
-    /// - Throws: The errors of ``send(_:_:)-(Multipart,_)``.
+    /// - Throws: The errors of ``send(_:_:)-88giv``.
     @discardableResult
     public func send<Parts: Sequence>(
         multipart parts: Parts,

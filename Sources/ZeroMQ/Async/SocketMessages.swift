@@ -17,7 +17,7 @@ extension Socket where Kind: ReceivingKind {
     /// `CancellationError`, and a frame that had not been returned stays in the socket.
     ///
     /// Each element is a copy of the frame's payload. To receive without allocating, await
-    /// ``receive(into:_:)-(Message,_)`` with a reused ``Message`` instead; for whole multipart
+    /// ``receive(into:_:)-64v2b`` with a reused ``Message`` instead; for whole multipart
     /// messages, use ``multipartMessages``.
     ///
     /// The sequence belongs to the socket's owner, like the socket: it is not `Sendable`.

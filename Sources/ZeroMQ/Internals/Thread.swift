@@ -1,3 +1,5 @@
+internal import CZeroMQ
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
