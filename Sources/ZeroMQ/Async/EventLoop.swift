@@ -5,6 +5,8 @@ import Synchronization
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 // The async layer's engine: one thread for the whole process that turns readiness of each
@@ -220,7 +222,8 @@ internal struct TimerQueue: ~Copyable {
 /// Async sockets wait on epoll, which only Linux has; elsewhere every async wait throws
 /// ``ZMQError/notSupported``. (A kqueue engine would slot in here.)
 internal final class EventLoop: Sendable {
-    static let shared: Result<EventLoop, ZMQError> = .failure(ZMQError(rawValue: ENOTSUP))
+    static let shared: Result<EventLoop, ZMQError> = .failure(
+        ZMQError(.notSupported, reason: "async sockets wait on epoll, which this system lacks"))
     static func unregister(_ waiter: SocketWaiter) {}
     func register(_ waiter: SocketWaiter) throws(ZMQError) {}
     func schedule(_ waiter: SocketWaiter, at deadline: UInt64) {}

@@ -5,6 +5,8 @@ import Synchronization
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// One socket's link to the event thread: where its owner parks while the socket is not
@@ -142,8 +144,6 @@ internal final class SocketWaiter: Sendable {
     }
 
     private func schedule(at deadline: UInt64) {
-        #if os(Linux)
         if case .success(let loop) = EventLoop.shared { loop.schedule(self, at: deadline) }
-        #endif
     }
 }
