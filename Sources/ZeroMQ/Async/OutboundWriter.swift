@@ -50,7 +50,6 @@ public final class OutboundWriter: Sendable {
         }
         var pending: Multipart? = parts
         while true {
-            try Task.checkCancellation()
             let outcome = queue.withLock { queue in queue.append(&pending) }
             switch outcome {
             case .queued(let wasEmpty):
@@ -59,6 +58,9 @@ public final class OutboundWriter: Sendable {
             case .closed:
                 throw ZMQError(.notSocket, reason: "the socket is no longer served by its owner")
             case .full:
+                // Like a socket's send, a message that fits is queued even in a cancelled
+                // task; only waiting is cut short.
+                try Task.checkCancellation()
                 try await waitForRoom()
             }
         }
