@@ -2,7 +2,7 @@ import Testing
 import ZeroMQ
 
 @Suite("Message sequences")
-struct MessageSequenceTests {
+struct AsyncMessageSequenceTests {
     @Test("for try await over messages receives in order, and ends on context shutdown",
           arguments: Transport.allCases)
     func messagesInOrderThenEnd(_ transport: Transport) async throws {

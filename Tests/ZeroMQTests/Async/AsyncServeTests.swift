@@ -3,7 +3,7 @@ import Testing
 import ZeroMQ
 
 @Suite("Concurrent servers: serve and the outbound writer")
-struct ServeTests {
+struct AsyncServeTests {
     @Test("a ROUTER serves 100 concurrent REQ clients, each answered with its own frames",
           arguments: Transport.allCases)
     func routerServesConcurrentClients(_ transport: Transport) async throws {
