@@ -14,6 +14,21 @@ let demos = [
     "soccer-publisher", "soccer-subscriber",
     "pipeline-ventilator", "pipeline-worker", "pipeline-sink",
     "zmq-device",
+    "async-echo-server",
+]
+
+/// Packages a demo uses beyond the ZeroMQ library, ExampleSupport and ArgumentParser.
+///
+/// `async-echo-server` runs as a swift-service-lifecycle service, the way a Swift server
+/// wires SIGTERM and SIGINT to a graceful shutdown. Only that executable depends on it: the
+/// ZeroMQ library keeps depending on libzmq alone, so a package that uses the library
+/// compiles and links none of these.
+let demoDependencies: [String: [Target.Dependency]] = [
+    "async-echo-server": [
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+    ],
 ]
 
 let package = Package(
@@ -24,6 +39,9 @@ let package = Package(
     dependencies: [
         // Used by the demo executables only; the ZeroMQ library depends on libzmq alone.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Used by async-echo-server only (see `demoDependencies`), never by the library.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
     ],
     targets: [
         // libzmq's C API. The header lives in /usr/include and the module map links `zmq`,
@@ -61,7 +79,7 @@ let package = Package(
             dependencies: [
                 "ZeroMQ", "ExampleSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            ] + demoDependencies[name, default: []],
             path: "Examples/\(name)",
             swiftSettings: strictSettings
         )

@@ -5,10 +5,11 @@
 #   2. soccer: a publisher and subscribers that follow chosen countries (PUB/SUB)
 #   3. pipeline: a ventilator, two workers and a sink (PUSH/PULL)
 #   4. the three devices between the same demos: queue, forwarder and streamer
+#   5. async echo: three echo-clients at once -> one async-echo-server (ROUTER, a task per request)
 #
 # Usage: bash Examples/run-demos.sh [BIN_DIR]
 #   BIN_DIR           where the demos were built (default: `swift build --show-bin-path`)
-#   DEMO_PORT_BASE    first of the 12 loopback TCP ports used (default 15555)
+#   DEMO_PORT_BASE    first of the 13 loopback TCP ports used (default 15555)
 #   DEMO_TIMEOUT      seconds any one demo may run before it is killed (default 30)
 #
 # Each demo's lines are prefixed with its name: its data lines (standard output) and its
@@ -21,7 +22,7 @@ BASE="${DEMO_PORT_BASE:-15555}"
 LIMIT="${DEMO_TIMEOUT:-30}"
 
 for demo in echo-server echo-client soccer-publisher soccer-subscriber \
-            pipeline-ventilator pipeline-worker pipeline-sink zmq-device; do
+            pipeline-ventilator pipeline-worker pipeline-sink zmq-device async-echo-server; do
     if [[ ! -x "$BIN/$demo" ]]; then
         echo "run-demos: $BIN/$demo is missing; build the demos first (swift build)" >&2
         exit 1
@@ -47,7 +48,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 EP=()   # the loopback endpoints the demos use
-for i in {0..11}; do EP[i]="tcp://127.0.0.1:$((BASE + i))"; done
+for i in {0..12}; do EP[i]="tcp://127.0.0.1:$((BASE + i))"; done
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
@@ -158,5 +159,18 @@ ready worker "pulling from"
 run ventilator pipeline-ventilator --connect "${EP[9]}" --sink "${EP[11]}" --tasks 10 --wait-ms 300
 finish sink
 stop worker streamer
+
+section "async echo: three echo-clients at once -> async-echo-server (ROUTER, a task per request)"
+# Six requests that each take 300 ms: the clients' pairs overlap, so all six are answered in
+# about 0.6 s rather than 1.8 s.
+start async-server async-echo-server --bind "${EP[12]}" --delay-ms 300 --count 6
+ready async-server "bound to"
+start client-1 echo-client --connect "${EP[12]}" --count 2
+start client-2 echo-client --connect "${EP[12]}" --count 2
+start client-3 echo-client --connect "${EP[12]}" --count 2
+finish client-1
+finish client-2
+finish client-3
+finish async-server
 
 section "all demos ran successfully"
