@@ -211,43 +211,48 @@ public func receiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) t
 // overloads try the non-blocking call first and suspend (on the process's event thread) only
 // when it would block. They run on Swift's cooperative pool, never blocking one of its threads.
 
-/// Runs an async tool's body, turning any error into `error: <description>` on standard error
-/// and exit status 1.
+/// Runs an async tool's body in a task on the cooperative pool and waits for it on the main
+/// thread, which is not one of the pool's; exits with `error: <description>` on standard error
+/// and status 1 if it throws.
 ///
-/// - Parameters:
-///   - arguments: The parsed command line, handed to `body`.
-///   - body: The tool, run off the main actor, on the cooperative pool.
-public func runAsyncTool(
-    _ arguments: PerfArguments,
-    _ body: @Sendable (PerfArguments) async throws -> Void
-) async {
-    do {
-        try await body(arguments)
-    } catch {
-        fail("error: \(error)")
+/// The tools' `main.swift` stay synchronous rather than use top-level `await`: an async main
+/// ends in `dispatch_main`, whose signal handling valgrind 3.19 (Debian 12) crashes on, and
+/// the instruction counts run the tools under valgrind.
+///
+/// - Parameter body: The tool.
+public func runAsyncMain(_ body: @escaping @Sendable () async throws -> Void) {
+    // The task says it is done by writing a byte into a pipe that this thread reads.
+    var ends: [Int32] = [-1, -1]
+    guard pipe(&ends) == 0 else { fail("error: pipe: \(String(cString: strerror(errno)))") }
+    let (readEnd, writeEnd) = (ends[0], ends[1])
+    Task.detached {
+        do {
+            try await body()
+        } catch {
+            fail("error: \(error)")
+        }
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
     }
+    var byte: UInt8 = 0
+    while read(readEnd, &byte, 1) < 0 && errno == EINTR {}
 }
 
-/// Runs an async tool's body on a context made here, then terminates the context on the
-/// calling thread (the main thread, not one of the cooperative pool) once the body has closed
-/// its sockets, so that what they still have queued, such as local_lat's last reply, goes out
-/// before the process exits. A released context terminates on a background thread instead,
-/// which the exit would cut short.
+/// Runs an async tool's body (see ``runAsyncMain(_:)``) on a context made here, then
+/// terminates the context on the main thread once the body has closed its sockets, so that
+/// what they still have queued, such as local_lat's last reply, goes out before the process
+/// exits. (A released context terminates on a background thread, which the exit would cut
+/// short.)
 ///
-/// - Parameters:
-///   - arguments: The parsed command line, handed to `body`.
-///   - body: The tool, run off the main actor, on the cooperative pool.
-public func runAsyncTool(
-    _ arguments: PerfArguments,
-    terminating body: @Sendable (Context, PerfArguments) async throws -> Void
-) async {
+/// - Parameter body: The tool, given the context.
+public func runAsyncMain(terminating body: @escaping @Sendable (Context) async throws -> Void) {
     let context: Context
     do {
         context = try Context()
     } catch {
         fail("error: \(error)")
     }
-    await runAsyncTool(arguments) { arguments in try await body(context, arguments) }
+    runAsyncMain { try await body(context) }
     context.terminate()
 }
 

@@ -23,4 +23,5 @@ func run(_ arguments: PerfArguments) async throws {
     try await echoed
 }
 
-await runAsyncTool(PerfArguments.parse(tool: "async_inproc_lat", countName: "roundtrip-count", hasEndpoint: false), run)
+let arguments = PerfArguments.parse(tool: "async_inproc_lat", countName: "roundtrip-count", hasEndpoint: false)
+runAsyncMain { try await run(arguments) }

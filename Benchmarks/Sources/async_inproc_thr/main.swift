@@ -22,4 +22,5 @@ func run(_ arguments: PerfArguments) async throws {
     try await pushed
 }
 
-await runAsyncTool(PerfArguments.parse(tool: "async_inproc_thr", countName: "message-count", hasEndpoint: false), run)
+let arguments = PerfArguments.parse(tool: "async_inproc_thr", countName: "message-count", hasEndpoint: false)
+runAsyncMain { try await run(arguments) }

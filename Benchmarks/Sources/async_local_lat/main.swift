@@ -9,8 +9,6 @@ func run(context: Context, _ arguments: PerfArguments) async throws {
     try await asyncEchoLoop(socket, size: arguments.messageSize, count: arguments.count)
 }
 
+let arguments = PerfArguments.parse(tool: "async_local_lat", countName: "roundtrip-count", hasEndpoint: true)
 // The context is terminated once the socket is closed, so that the last reply goes out.
-await runAsyncTool(
-    PerfArguments.parse(tool: "async_local_lat", countName: "roundtrip-count", hasEndpoint: true),
-    terminating: run
-)
+runAsyncMain(terminating: { context in try await run(context: context, arguments) })

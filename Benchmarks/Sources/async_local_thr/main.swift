@@ -10,4 +10,5 @@ func run(_ arguments: PerfArguments) async throws {
     try await asyncReceiveLoop(socket, size: arguments.messageSize, count: arguments.count)
 }
 
-await runAsyncTool(PerfArguments.parse(tool: "async_local_thr", countName: "message-count", hasEndpoint: true), run)
+let arguments = PerfArguments.parse(tool: "async_local_thr", countName: "message-count", hasEndpoint: true)
+runAsyncMain { try await run(arguments) }

@@ -10,4 +10,5 @@ func run(_ arguments: PerfArguments) async throws {
     try await asyncPingLoop(socket, size: arguments.messageSize, count: arguments.count)
 }
 
-await runAsyncTool(PerfArguments.parse(tool: "async_remote_lat", countName: "roundtrip-count", hasEndpoint: true), run)
+let arguments = PerfArguments.parse(tool: "async_remote_lat", countName: "roundtrip-count", hasEndpoint: true)
+runAsyncMain { try await run(arguments) }

@@ -18,4 +18,5 @@ func run(_ arguments: PerfArguments) async throws {
     }
 }
 
-await runAsyncTool(PerfArguments.parse(tool: "async_remote_thr", countName: "message-count", hasEndpoint: true), run)
+let arguments = PerfArguments.parse(tool: "async_remote_thr", countName: "message-count", hasEndpoint: true)
+runAsyncMain { try await run(arguments) }

@@ -141,8 +141,4 @@ func run(_ options: Options) async throws {
 }
 
 let options = Options.parse()
-do {
-    try await run(options)
-} catch {
-    fail("error: \(error)")
-}
+runAsyncMain { try await run(options) }
