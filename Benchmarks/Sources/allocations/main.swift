@@ -403,6 +403,12 @@ for row in rows {
 /// failures; one allocation per message, or one per 500, is.
 let slack = 0.001
 
+if waitingReceives.total > 0 {
+    let percent = Double(waitingReceives.empty) * 100 / Double(waitingReceives.total)
+    printError("allocations: in the async waiting paths, \(waitingReceives.empty) of \(waitingReceives.total) receives "
+               + "(\((percent * 10).rounded() / 10)%) found nothing ready and waited")
+}
+
 if let thresholds, let path = options.thresholdsPath {
     var failures: [String] = []
     for row in rows {
