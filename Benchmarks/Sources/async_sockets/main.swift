@@ -89,7 +89,11 @@ func receive(index: Int, context: Context, shared: Shared, total: Int) async thr
 /// The sender: waits until every receiver is bound, connects one PUSH socket to all of them
 /// and sends `total` messages, a fresh 64-byte payload each, built in one reused message.
 func send(sockets: Int, context: Context, shared: Shared, total: Int) async throws -> Bool {
-    while shared.ready.load(ordering: .acquiring) < sockets { await Task.yield() }
+    // A receiver that cannot open its socket fails the group, which cancels this task.
+    while shared.ready.load(ordering: .acquiring) < sockets {
+        try Task.checkCancellation()
+        await Task.yield()
+    }
     let socket = try PushSocket(context: context)
     for index in 0..<sockets { try socket.connect(to: "inproc://async-sockets-\(index)") }
     shared.sampleThreads()
