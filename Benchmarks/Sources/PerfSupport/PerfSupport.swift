@@ -25,7 +25,7 @@ public struct PerfArguments: Sendable {
     public static func parse(tool: String, countName: String, hasEndpoint: Bool) -> PerfArguments {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let usage = hasEndpoint
-            ? "usage: \(tool) <\(tool.hasPrefix("local") ? "bind-to" : "connect-to")> <message-size> <\(countName)>"
+            ? "usage: \(tool) <\(tool.hasPrefix("local") || tool.hasPrefix("async_local") ? "bind-to" : "connect-to")> <message-size> <\(countName)>"
             : "usage: \(tool) <message-size> <\(countName)>"
         guard arguments.count == (hasEndpoint ? 3 : 2) else { fail(usage) }
         let endpoint = hasEndpoint ? arguments.removeFirst() : nil
