@@ -3,8 +3,10 @@
 #   make demo    installs libzmq if needed, builds, and runs the classic demos end to end
 #   make test    installs libzmq if needed, then runs the test suite (swift test, the async
 #                suites in a second run of their own)
-#   make bench   Swift/C cross pairs, then the Swift-vs-C latency/throughput sweep
-#                (make bench-quick: the same in under 2 minutes)
+#   make bench   Swift/C cross pairs, then the Swift-vs-C latency/throughput sweep, then the
+#                async sweep (blocking vs async Swift vs pyzmq asyncio, and async_sockets up to
+#                10,000 sockets), whose tables it writes into Benchmarks/RESULTS.md
+#                (make bench-quick: the same in under 3 minutes, RESULTS.md left alone)
 #   make allocations  heap allocations per message on the hot paths
 #   make check-allocations  fails when the Swift layer allocates on a reuse path
 #                (thresholds in Benchmarks/Thresholds/allocations.json)
@@ -58,13 +60,15 @@ test: test-deps
 	$(SWIFT) test --skip '\.Async'
 	$(SWIFT) test --skip-build --filter '\.Async'
 
-bench: deps
+bench: test-deps
 	bash Benchmarks/cross-pairs.sh
 	bash Benchmarks/sweep.sh --reps 5 --no-build
+	bash Benchmarks/async-sweep.sh --no-build --results Benchmarks/RESULTS.md
 
-bench-quick: deps
+bench-quick: test-deps
 	bash Benchmarks/cross-pairs.sh
 	bash Benchmarks/sweep.sh --quick --no-build
+	bash Benchmarks/async-sweep.sh --quick --no-build
 
 allocations: deps
 	$(SWIFT) build -c release --package-path Benchmarks --product allocations

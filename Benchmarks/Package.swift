@@ -6,6 +6,9 @@ import PackageDescription
 // be paired with a C end. Build with `swift build -c release --package-path Benchmarks`.
 
 let tools = ["local_lat", "remote_lat", "local_thr", "remote_thr", "inproc_lat", "inproc_thr"]
+// The same tools written with the async API (`try await` on every send and receive), and
+// async_sockets: many PULL sockets, each awaited by its own task.
+let asyncTools = tools.map { "async_" + $0 } + ["async_sockets"]
 
 let package = Package(
     name: "ZeroMQBenchmarks",
@@ -23,7 +26,7 @@ let package = Package(
             name: "allocations",
             dependencies: ["CMallocCounter", "PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]
         ),
-    ] + tools.map { name in
+    ] + (tools + asyncTools).map { name in
         .executableTarget(
             name: name,
             dependencies: ["PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Pairs every Swift perf tool with its C counterpart in both directions (and each with itself),
-# over tcp and ipc, and checks that every pair completes and prints libzmq's result lines.
+# over tcp and ipc, and checks that every pair completes and prints libzmq's result lines. The
+# async tools (async_local_thr, ...) are paired with the C tools both ways, and with themselves.
 #
 #   Benchmarks/cross-pairs.sh [--no-build]
 #
@@ -18,35 +19,41 @@ trap 'rm -rf "$work"' EXIT
 port=27500
 failures=0
 
-bin() { if [[ $1 == swift ]]; then echo "$swift_bin"; else echo "$c_bin"; fi; }
+# tool IMPL NAME: the path of one end (swift, c or async).
+tool() {
+    case $1 in
+        swift) echo "$swift_bin/$2" ;;
+        async) echo "$swift_bin/async_$2" ;;
+        c) echo "$c_bin/$2" ;;
+    esac
+}
 
 printf '| test | local | remote | transport | result |\n|---|---|---|---|---|\n'
 for transport in tcp ipc; do
     for test in thr lat; do
-        for local in swift c; do
-            for remote in swift c; do
-                port=$((port + 1))
-                if [[ $transport == tcp ]]; then endpoint="tcp://127.0.0.1:$port"; else endpoint="ipc://$work/$port.ipc"; fi
-                if [[ $test == thr ]]; then count=100000; else count=2000; fi
-                timeout 60 "$(bin "$local")/local_$test" "$endpoint" 64 "$count" >"$work/local" 2>&1 &
-                local_pid=$!
-                sleep 0.3
-                status=ok
-                timeout 60 "$(bin "$remote")/remote_$test" "$endpoint" 64 "$count" >"$work/remote" 2>&1 || status="remote failed"
-                wait "$local_pid" || status="local failed"
-                # The receiving side of a throughput pair, the REQ side of a latency pair, reports.
-                if [[ $test == thr ]]; then report="$work/local"; want='^mean throughput: [0-9]+ \[msg/s\]$'
-                else report="$work/remote"; want='^average latency: [0-9]+\.[0-9]{3} \[us\]$'; fi
-                if [[ $status == ok ]]; then
-                    if grep -Eq "$want" "$report" && grep -q '^message size: 64 \[B\]$' "$report"; then
-                        status="ok: $(grep -E "$want" "$report")"
-                    else
-                        status="unexpected output"
-                    fi
+        for pair in swift/swift swift/c c/swift c/c async/c c/async async/async; do
+            local=${pair%/*} remote=${pair#*/}
+            port=$((port + 1))
+            if [[ $transport == tcp ]]; then endpoint="tcp://127.0.0.1:$port"; else endpoint="ipc://$work/$port.ipc"; fi
+            if [[ $test == thr ]]; then count=100000; else count=2000; fi
+            timeout 60 "$(tool "$local" "local_$test")" "$endpoint" 64 "$count" >"$work/local" 2>&1 &
+            local_pid=$!
+            sleep 0.3
+            status=ok
+            timeout 60 "$(tool "$remote" "remote_$test")" "$endpoint" 64 "$count" >"$work/remote" 2>&1 || status="remote failed"
+            wait "$local_pid" || status="local failed"
+            # The receiving side of a throughput pair, the REQ side of a latency pair, reports.
+            if [[ $test == thr ]]; then report="$work/local"; want='^mean throughput: [0-9]+ \[msg/s\]$'
+            else report="$work/remote"; want='^average latency: [0-9]+\.[0-9]{3} \[us\]$'; fi
+            if [[ $status == ok ]]; then
+                if grep -Eq "$want" "$report" && grep -q '^message size: 64 \[B\]$' "$report"; then
+                    status="ok: $(grep -E "$want" "$report")"
+                else
+                    status="unexpected output"
                 fi
-                [[ $status == ok:* ]] || failures=$((failures + 1))
-                printf '| %s | %s | %s | %s | %s |\n' "$test" "$local" "$remote" "$transport" "$status"
-            done
+            fi
+            [[ $status == ok:* ]] || failures=$((failures + 1))
+            printf '| %s | %s | %s | %s | %s |\n' "$test" "$local" "$remote" "$transport" "$status"
         done
     done
 done

@@ -12,10 +12,14 @@
 # malloc caches are turned off (GLIBC_TUNABLES), whose refills otherwise depend on how the
 # sending and receiving threads interleave. --plain measures without either.
 #
+# The async tools (async_inproc_thr, async_inproc_lat, async_local_thr, async_remote_lat) are
+# measured the same way, against the same C tool: their row's Swift column is the async tool,
+# so its ratio next to the blocking tool's row shows what the async API costs per message.
+#
 # With --check MAX, exits 1 with one FAIL line per tool and size whose Swift/C ratio is above
 # MAX (`make check-performance`: inproc_thr and inproc_lat at 64 B, MAX 1.05).
 #
-# usage: Benchmarks/instructions.sh [--tools "inproc_thr inproc_lat local_thr remote_lat"]
+# usage: Benchmarks/instructions.sh [--tools "inproc_thr inproc_lat local_thr remote_lat async_inproc_thr ..."]
 #            [--sizes "8 64 4096"] [--n1 100000] [--n2 200000] [--lat-n1 20000] [--lat-n2 40000]
 #            [--reps 3] [--check MAX] [--swift-bin DIR] [--c-bin DIR] [--no-build] [--plain]
 set -euo pipefail
@@ -68,8 +72,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$n2" -gt "$n1" ] && [ "$lat_n2" -gt "$lat_n1" ] || { echo "instructions.sh: N2 must be larger than N1" >&2; exit 2; }
 for tool in $tools; do
-    case "$tool" in inproc_thr|inproc_lat|local_thr|remote_lat) ;;
-        *) echo "instructions.sh: unknown tool '$tool' (inproc_thr, inproc_lat, local_thr, remote_lat)" >&2; exit 2 ;;
+    case "${tool#async_}" in inproc_thr|inproc_lat|local_thr|remote_lat) ;;
+        *) echo "instructions.sh: unknown tool '$tool' (inproc_thr, inproc_lat, local_thr, remote_lat, each also with async_)" >&2; exit 2 ;;
     esac
 done
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
@@ -81,10 +85,9 @@ if [ "$build" = 1 ]; then
 elif [ "$c_bin" = "$here/c/bin" ]; then
     make -s -C "$here/c" >&2
 fi
-for bin in "$swift_bin" "$c_bin"; do
-    for tool in $tools; do
-        [ -x "$bin/$tool" ] || { echo "instructions.sh: $bin/$tool is missing" >&2; exit 1; }
-    done
+for tool in $tools; do
+    [ -x "$swift_bin/$tool" ] || { echo "instructions.sh: $swift_bin/$tool is missing" >&2; exit 1; }
+    [ -x "$c_bin/${tool#async_}" ] || { echo "instructions.sh: $c_bin/${tool#async_} is missing" >&2; exit 1; }
 done
 
 # The measured process runs on one CPU (the first this shell may use) with glibc's tcache and
@@ -115,28 +118,30 @@ count() {
     grep -o 'Collected : [0-9]*' "$work/log" | grep -o '[0-9]*$'
 }
 
-# Instructions of `measured` (under callgrind) with `peer` on the other end, over tcp.
+# Instructions of `measured` (a local_thr or remote_lat tool, under callgrind) with the C tool
+# on the other end, over tcp.
 count_pair() {
-    local measured=$1 peer=$2 tool=$3 size=$4 n=$5
+    local measured=$1 size=$2 n=$3
     port=$((port + 1))
     local endpoint="tcp://127.0.0.1:$port"
-    case "$tool" in
-        local_thr)
-            ( sleep 1; timeout 300 "$peer/remote_thr" "$endpoint" "$size" "$n" >/dev/null ) &
-            count "$measured/local_thr" "$endpoint" "$size" "$n" ;;
-        remote_lat)
-            timeout 300 "$peer/local_lat" "$endpoint" "$size" "$n" >/dev/null &
+    case "$measured" in
+        *local_thr)
+            ( sleep 1; timeout 300 "$c_bin/remote_thr" "$endpoint" "$size" "$n" >/dev/null ) &
+            count "$measured" "$endpoint" "$size" "$n" ;;
+        *remote_lat)
+            timeout 300 "$c_bin/local_lat" "$endpoint" "$size" "$n" >/dev/null &
             sleep 0.5
-            count "$measured/remote_lat" "$endpoint" "$size" "$n" ;;
+            count "$measured" "$endpoint" "$size" "$n" ;;
     esac
     wait
 }
 
+# measure BIN TOOL SIZE N: TOOL is the name in BIN (async_inproc_thr, or inproc_thr in c/bin).
 measure() {
     local bin=$1 tool=$2 size=$3 n=$4
     case "$tool" in
-        inproc_*) count "$bin/$tool" "$size" "$n" ;;
-        *) count_pair "$bin" "$c_bin" "$tool" "$size" "$n" ;;
+        *inproc_*) count "$bin/$tool" "$size" "$n" ;;
+        *) count_pair "$bin/$tool" "$size" "$n" ;;
     esac
 }
 
@@ -151,9 +156,10 @@ for size in $sizes; do
         declare -A runs=()
         for _ in $(seq "$reps"); do
             for impl in swift c; do
-                bin=$swift_bin; [ "$impl" = c ] && bin=$c_bin
-                runs[$impl,a]+=" $(measure "$bin" "$tool" "$size" "$a")"
-                runs[$impl,b]+=" $(measure "$bin" "$tool" "$size" "$b")"
+                bin=$swift_bin name=$tool
+                [ "$impl" = c ] && bin=$c_bin name=${tool#async_}
+                runs[$impl,a]+=" $(measure "$bin" "$name" "$size" "$a")"
+                runs[$impl,b]+=" $(measure "$bin" "$name" "$size" "$b")"
             done
         done
         declare -A cost=()
@@ -162,7 +168,7 @@ for size in $sizes; do
             cost[$impl]=$(( ($(median ${runs[$impl,b]}) - $(median ${runs[$impl,a]})) / (b - a) ))
         done
         ratio=$(awk -v s="${cost[swift]}" -v c="${cost[c]}" 'BEGIN { printf "%.3f", s / c }')
-        label=$tool; case "$tool" in local_thr|remote_lat) label="$tool (tcp)";; esac
+        label=$tool; case "$tool" in *local_thr|*remote_lat) label="$tool (tcp)";; esac
         printf '| %s | %s | %s | %s | %s |\n' "$label" "$size" "${cost[swift]}" "${cost[c]}" "$ratio"
         if [ -n "$max_ratio" ] && awk -v r="$ratio" -v m="$max_ratio" 'BEGIN { exit !(r > m) }'; then
             echo "FAIL $label at $size B: Swift/C instructions per message $ratio > $max_ratio (Swift ${cost[swift]}, C ${cost[c]}; median of $reps runs at $a and $b)" >&2

@@ -25,7 +25,7 @@ public struct PerfArguments: Sendable {
     public static func parse(tool: String, countName: String, hasEndpoint: Bool) -> PerfArguments {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let usage = hasEndpoint
-            ? "usage: \(tool) <\(tool.hasPrefix("local") ? "bind-to" : "connect-to")> <message-size> <\(countName)>"
+            ? "usage: \(tool) <\(tool.hasPrefix("local") || tool.hasPrefix("async_local") ? "bind-to" : "connect-to")> <message-size> <\(countName)>"
             : "usage: \(tool) <message-size> <\(countName)>"
         guard arguments.count == (hasEndpoint ? 3 : 2) else { fail(usage) }
         let endpoint = hasEndpoint ? arguments.removeFirst() : nil
@@ -204,6 +204,172 @@ public func receiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) t
     let elapsed = monotonicMicroseconds() - start
     printThroughput(messageSize: size, messageCount: count, elapsedMicroseconds: elapsed)
 }
+
+// MARK: - The same loops with the async API
+
+// Each loop is the blocking loop above with `await` on every send and receive: the async
+// overloads try the non-blocking call first and suspend (on the process's event thread) only
+// when it would block. They run on Swift's cooperative pool, never blocking one of its threads.
+
+/// Runs an async tool's body in a task on the cooperative pool and waits for it on the main
+/// thread, which is not one of the pool's; exits with `error: <description>` on standard error
+/// and status 1 if it throws.
+///
+/// The tools' `main.swift` stay synchronous rather than use top-level `await`: an async main
+/// ends in `dispatch_main`, whose signal handling valgrind 3.19 (Debian 12) crashes on, and
+/// the instruction counts run the tools under valgrind.
+///
+/// - Parameter body: The tool.
+public func runAsyncMain(_ body: @escaping @Sendable () async throws -> Void) {
+    // The task says it is done by writing a byte into a pipe that this thread reads.
+    var ends: [Int32] = [-1, -1]
+    guard pipe(&ends) == 0 else { fail("error: pipe: \(String(cString: strerror(errno)))") }
+    let (readEnd, writeEnd) = (ends[0], ends[1])
+    Task.detached {
+        do {
+            try await body()
+        } catch {
+            fail("error: \(error)")
+        }
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+    }
+    var byte: UInt8 = 0
+    while read(readEnd, &byte, 1) < 0 && errno == EINTR {}
+}
+
+/// Runs an async tool's body (see ``runAsyncMain(_:)``) on a context made here, then
+/// terminates the context on the main thread once the body has closed its sockets, so that
+/// what they still have queued, such as local_lat's last reply, goes out before the process
+/// exits. (A released context terminates on a background thread, which the exit would cut
+/// short.)
+///
+/// - Parameter body: The tool, given the context.
+public func runAsyncMain(terminating body: @escaping @Sendable (Context) async throws -> Void) {
+    let context: Context
+    do {
+        context = try Context()
+    } catch {
+        fail("error: \(error)")
+    }
+    runAsyncMain { try await body(context) }
+    context.terminate()
+}
+
+/// The REP side of a latency test with the async API: receives and echoes back `count`
+/// messages in one reused message.
+public func asyncEchoLoop(_ socket: borrowing ReplySocket, size: Int, count: Int) async throws {
+    var message = Message()
+    for _ in 0..<count {
+        extraWork()
+        try await socket.receive(into: &message)
+        checkSize(message, size)
+        try await socket.send(&message)
+    }
+}
+
+/// The REQ side of a latency test with the async API: times `count` round trips of one reused
+/// message and prints the report.
+public func asyncPingLoop(_ socket: borrowing RequestSocket, size: Int, count: Int) async throws {
+    var message = try Message(count: size)
+    let start = monotonicMicroseconds()
+    for _ in 0..<count {
+        extraWork()
+        try await socket.send(&message)
+        try await socket.receive(into: &message)
+        checkSize(message, size)
+    }
+    let elapsed = monotonicMicroseconds() - start
+    printLatency(messageSize: size, roundtripCount: count, elapsedMicroseconds: elapsed)
+}
+
+/// The sending side of a throughput test with the async API: a fresh payload per send, built
+/// in place in one reused message.
+public func asyncSendLoop(_ socket: borrowing PushSocket, size: Int, count: Int) async throws {
+    var message = Message()
+    for _ in 0..<count {
+        extraWork()
+        try message.rebuild(count: size)
+        try await socket.send(&message)
+    }
+}
+
+/// The receiving side of a throughput test with the async API: the clock starts once the
+/// first message is in. Prints the report.
+public func asyncReceiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) async throws {
+    var message = Message()
+    try await socket.receive(into: &message)
+    checkSize(message, size)
+    let start = monotonicMicroseconds()
+    for _ in 1..<count {
+        extraWork()
+        try await socket.receive(into: &message)
+        checkSize(message, size)
+    }
+    let elapsed = monotonicMicroseconds() - start
+    printThroughput(messageSize: size, messageCount: count, elapsedMicroseconds: elapsed)
+}
+
+/// The number of threads the process has now, from `Threads:` in `/proc/self/status`, or 0
+/// where there is no such file.
+public func currentThreadCount() -> Int {
+    let descriptor = open("/proc/self/status", O_RDONLY)
+    guard descriptor >= 0 else { return 0 }
+    defer { close(descriptor) }
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+        var length = 0
+        while length < buffer.count {
+            let got = read(descriptor, buffer.baseAddress! + length, buffer.count - length)
+            if got <= 0 { break }
+            length += got
+        }
+        // Find "\nThreads:" and read the number after it.
+        let key = Array("\nThreads:".utf8)
+        var index = 0
+        while index + key.count <= length {
+            var matches = true
+            for offset in 0..<key.count where buffer[index + offset] != key[offset] {
+                matches = false
+                break
+            }
+            if matches {
+                var cursor = index + key.count
+                while cursor < length, buffer[cursor] == UInt8(ascii: " ") || buffer[cursor] == UInt8(ascii: "\t") {
+                    cursor += 1
+                }
+                var value = 0
+                while cursor < length, buffer[cursor] >= UInt8(ascii: "0"), buffer[cursor] <= UInt8(ascii: "9") {
+                    value = value * 10 + Int(buffer[cursor] - UInt8(ascii: "0"))
+                    cursor += 1
+                }
+                return value
+            }
+            index += 1
+        }
+        return 0
+    }
+}
+
+/// Raises the soft limit on open files to at least `wanted`, as far as the hard limit allows.
+///
+/// - Returns: The soft limit afterwards.
+public func raiseOpenFileLimit(to wanted: Int) -> Int {
+    var limit = rlimit()
+    guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return 0 }
+    if limit.rlim_cur < rlim_t(wanted) {
+        limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
+        _ = setrlimit(RLIMIT_NOFILE_VALUE, &limit)
+        _ = getrlimit(RLIMIT_NOFILE_VALUE, &limit)
+    }
+    return limit.rlim_cur >= rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
+}
+
+#if canImport(Glibc)
+/// `RLIMIT_NOFILE` as `getrlimit` takes it (an enum type in glibc's headers).
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
+#endif
 
 // MARK: - Threads
 

@@ -223,6 +223,164 @@ runTool { () throws(ZMQError) in
     }
 }
 
+// MARK: - The async API's reuse paths
+
+/// Counts the allocations `count` iterations of an async `step` make, after a warm-up.
+func asyncAllocations(count: Int, _ step: () async throws -> Void) async throws -> Double {
+    let inject = options.injectAllocation
+    for _ in 0..<warmUp { try await step() }
+    let before = malloc_counter_allocations()
+    for _ in 0..<count {
+        try await step()
+        if inject { malloc_counter_inject_allocation() }
+    }
+    return Double(malloc_counter_allocations() - before) / Double(count)
+}
+
+/// Busy-waits for `microseconds` without allocating, sleeping or yielding: long enough for
+/// the peer task, on another thread of the pool, to find nothing to receive and suspend.
+func spin(microseconds: UInt64) {
+    let until = monotonicMicroseconds() + microseconds
+    while monotonicMicroseconds() < until {}
+}
+
+/// What the peer of a waiting path does with each message or multipart message it receives.
+enum Echo: Sendable {
+    case message
+    case multipart
+}
+
+/// The echoing peer of a waiting path, in its own task with its own socket: receives into a
+/// reused `Message` or `Multipart`, suspending until each arrives, and sends it back, `total`
+/// times.
+func asyncEchoPeer(context: Context, endpoint: String, kind: Echo, total: Int) async throws {
+    let socket = try PairSocket(context: context)
+    try socket.connect(to: endpoint)
+    switch kind {
+    case .message:
+        var message = Message()
+        for _ in 0..<total {
+            try await socket.receive(into: &message)
+            try await socket.send(&message)
+        }
+    case .multipart:
+        var parts = Multipart()
+        for _ in 0..<total {
+            try await socket.receive(into: &parts)
+            try await socket.send(&parts)
+        }
+    }
+}
+
+/// How many of the measured receives of the waiting paths found nothing ready (tried with
+/// `.dontWait` first), and how many receives there were.
+nonisolated(unsafe) var waitingReceives = (empty: 0, total: 0)
+
+/// One waiting path: this task sends to an echoing peer task and receives the echo, each
+/// side suspending in its receive until the other has sent. Before each send this task spins
+/// for `spin` microseconds, so that the peer has suspended by then.
+func asyncWaitingPath(
+    _ index: Int,
+    kind: Echo,
+    count: Int,
+    spin spinMicroseconds: UInt64,
+    size: Int
+) async throws -> Double {
+    let context = try Context()
+    let endpoint = "inproc://allocations-async-\(index)"
+    let socket = try PairSocket(context: context)
+    try socket.bind(to: endpoint)
+    async let peer: Void = asyncEchoPeer(context: context, endpoint: endpoint, kind: kind, total: warmUp + count)
+    var empty = 0
+    let result: Double
+    switch kind {
+    case .message:
+        var message = try Message(count: size)
+        result = try await asyncAllocations(count: count) {
+            spin(microseconds: spinMicroseconds)
+            try await socket.send(&message)
+            if try await !socket.receive(into: &message, .dontWait) {
+                empty += 1
+                try await socket.receive(into: &message)
+            }
+        }
+    case .multipart:
+        var parts = Multipart()
+        parts.append(try Message(count: 8))
+        parts.append(try Message(count: 8))
+        parts.append(try Message(count: 8))
+        result = try await asyncAllocations(count: count) {
+            spin(microseconds: spinMicroseconds)
+            try await socket.send(&parts)
+            if try await !socket.receive(into: &parts, .dontWait) {
+                empty += 1
+                try await socket.receive(into: &parts)
+            }
+        }
+    }
+    try await peer
+    waitingReceives.empty += empty
+    waitingReceives.total += warmUp + count
+    return result
+}
+
+/// The async paths, measured on the cooperative pool.
+func measureAsyncPaths() async throws -> [Row] {
+    var rows: [Row] = []
+    for size in [8, 64] {
+        // Both ends in one task: every receive finds its frame queued, so nothing suspends.
+        let pair = try Pair()
+        var ping = try Message(count: size)
+        var pong = Message()
+        let swift = try await asyncAllocations(count: count) {
+            try await pair.a.send(&ping)
+            try await pair.b.receive(into: &pong)
+            try await pair.b.send(&pong)
+            try await pair.a.receive(into: &ping)
+        }
+        rows.append(Row(id: "async-echo-\(size)B", title: "async: echo one reused `Message`, \(size) B, never waiting (per round trip)",
+                        swift: swift, c: nil))
+    }
+    do {
+        let pair = try Pair()
+        var parts = Multipart()
+        parts.append(try Message(count: 8))
+        parts.append(try Message(count: 8))
+        parts.append(try Message(count: 8))
+        var received = Multipart()
+        let swift = try await asyncAllocations(count: count) {
+            try await pair.a.send(&parts)
+            try await pair.b.receive(into: &received)
+            try await pair.b.send(&received)
+            try await pair.a.receive(into: &parts)
+        }
+        rows.append(Row(id: "async-multipart-3x8B", title: "async: echo one reused `Multipart` of 3 × 8 B, never waiting (per round trip)",
+                        swift: swift, c: nil))
+    }
+    // Two tasks, each suspending in every receive until the other has sent: a tenth of the
+    // messages, since each round trip spins 20 µs and waits for two wake-ups.
+    let waitingCount = max(count / 10, 1)
+    for size in [8, 64] {
+        let swift = try await asyncWaitingPath(size, kind: .message, count: waitingCount, spin: 20, size: size)
+        rows.append(Row(id: "async-echo-waiting-\(size)B",
+                        title: "async: echo one reused `Message`, \(size) B, between two tasks that wait for each other (per round trip)",
+                        swift: swift, c: nil))
+    }
+    do {
+        let swift = try await asyncWaitingPath(3, kind: .multipart, count: waitingCount, spin: 20, size: 8)
+        rows.append(Row(id: "async-multipart-waiting-3x8B",
+                        title: "async: echo one reused `Multipart` of 3 × 8 B, between two tasks that wait for each other (per round trip)",
+                        swift: swift, c: nil))
+    }
+    return rows
+}
+
+do {
+    rows += try await measureAsyncPaths()
+} catch {
+    fail("error: \(error)")
+}
+
 /// A per-message count with up to three decimals (`0`, `1.0`, `0.002`).
 func format(_ value: Double) -> String {
     let rounded = (value * 1000).rounded() / 1000
@@ -244,6 +402,12 @@ for row in rows {
 /// Sporadic allocations that are not per message (fewer than one per 1,000 messages) are not
 /// failures; one allocation per message, or one per 500, is.
 let slack = 0.001
+
+if waitingReceives.total > 0 {
+    let percent = Double(waitingReceives.empty) * 100 / Double(waitingReceives.total)
+    printError("allocations: in the async waiting paths, \(waitingReceives.empty) of \(waitingReceives.total) receives "
+               + "(\((percent * 10).rounded() / 10)%) found nothing ready and waited")
+}
 
 if let thresholds, let path = options.thresholdsPath {
     var failures: [String] = []
