@@ -12,9 +12,11 @@ import Darwin
 // The async layer's engine: one thread for the whole process that turns readiness of each
 // socket's `ZMQ_FD` into wake-ups, and the deadlines of timed waits into time-outs.
 //
-// It never calls libzmq. A libzmq socket may be used by one thread at a time, and
+// It never calls libzmq itself. A libzmq socket may be used by one thread at a time, and
 // `ZMQ_EVENTS` is an operation on the socket like any other, so everything that touches a
-// socket runs in the task that owns it; this thread only resumes that task. Between two uses
+// socket runs in the task that owns it; this thread only resumes that task. (Tasks that prefer
+// `AsyncEventLoopExecutor` run on this thread between its epoll waits: their calls are still
+// their own, as the socket's owner.) Between two uses
 // a socket may move to another thread of the pool: resuming a continuation goes through the
 // executor's queue, a full memory barrier, which is what libzmq asks of a socket that moves.
 
@@ -40,6 +42,9 @@ internal final class EventLoop: Sendable {
     private let waiters = Mutex<[CInt: SocketWaiter]>([:])
     /// Timed waits, earliest first.
     private let timers = Mutex(TimerQueue())
+    /// Jobs of tasks that prefer this thread as their executor (``AsyncEventLoopExecutor``),
+    /// run on it between two epoll waits.
+    private let jobs = Mutex(JobQueue())
 
     private init() throws(ZMQError) {
         epoll = epoll_create1(CInt(EPOLL_CLOEXEC))
@@ -112,6 +117,20 @@ internal final class EventLoop: Sendable {
         }
     }
 
+    /// Queues a job to run on the event thread; wakes the thread if it sleeps in epoll.
+    func enqueue(_ job: UnownedJob) {
+        let mustWake = jobs.withLock { queue -> Bool in
+            queue.pending.append(job)
+            let sleeping = queue.sleeping
+            queue.sleeping = false
+            return sleeping
+        }
+        if mustWake {
+            var one: UInt64 = 1
+            _ = write(wakeUp, &one, MemoryLayout<UInt64>.size)
+        }
+    }
+
     /// The event thread's loop.
     private func run() {
         let capacity = 256
@@ -119,9 +138,26 @@ internal final class EventLoop: Sendable {
         var ready: [SocketWaiter] = []
         ready.reserveCapacity(capacity)
         var expired: [(deadline: UInt64, waiter: SocketWaiter)] = []
+        var running: [UnownedJob] = []
+        running.reserveCapacity(capacity)
+        // Waits, on the thread's first pass, until `EventLoop.shared` is set.
+        let executor = AsyncEventLoopExecutor.instance.map { $0.asUnownedTaskExecutor() }
         while true {
-            let timeout = timers.withLock { $0.sleepTimeout(now: monotonicNanoseconds()) }
+            // Run the jobs queued so far (those queued while they run wait for the next pass).
+            jobs.withLock { swap(&$0.pending, &running) }
+            if case .success(let executor) = executor {
+                for job in running { job.runSynchronously(on: executor) }
+            }
+            running.removeAll(keepingCapacity: true)
+            var timeout = timers.withLock { $0.sleepTimeout(now: monotonicNanoseconds()) }
+            let idle = jobs.withLock { queue -> Bool in
+                guard queue.pending.isEmpty else { return false }
+                queue.sleeping = true
+                return true
+            }
+            if !idle { timeout = 0 }
             let count = epoll_wait(epoll, events, CInt(capacity), timeout)
+            jobs.withLock { $0.sleeping = false }
             if count < 0 {
                 // EINTR: a signal; anything else can't happen with valid arguments.
                 continue
@@ -153,6 +189,13 @@ internal final class EventLoop: Sendable {
             expired.removeAll(keepingCapacity: true)
         }
     }
+}
+
+/// The jobs waiting to run on the event thread.
+internal struct JobQueue: ~Copyable {
+    var pending: [UnownedJob] = { var jobs: [UnownedJob] = []; jobs.reserveCapacity(256); return jobs }()
+    /// Whether the thread sleeps (or is about to) in epoll_wait, so that a new job must wake it.
+    var sleeping = false
 }
 
 /// The pending deadlines of timed waits, in a binary min-heap.
@@ -227,6 +270,7 @@ internal final class EventLoop: Sendable {
     static func unregister(_ waiter: SocketWaiter) {}
     func register(_ waiter: SocketWaiter) throws(ZMQError) {}
     func schedule(_ waiter: SocketWaiter, at deadline: UInt64) {}
+    func enqueue(_ job: UnownedJob) {}
 }
 
 #endif
