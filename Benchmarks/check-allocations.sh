@@ -34,7 +34,8 @@ printf '%s\n' "$table"
 
 # The self-test: every path must be reported over its threshold when the Swift loops make one
 # more allocation per message.
-paths=$(awk -F'|' 'NR > 3 { gsub(/ /, "", $3); print $3 }' <<<"$table")
+# (Paths reported as "not guarded" have no threshold, and are left out.)
+paths=$(awk -F'|' 'NR > 3 && $7 !~ /not guarded/ { gsub(/ /, "", $3); print $3 }' <<<"$table")
 set +e
 failures=$("$tool" --check "$thresholds" --inject-allocation "$count" 2>&1 >/dev/null)
 status=$?
