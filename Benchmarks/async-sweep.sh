@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The async API against the blocking API and pyzmq's asyncio, in one run: the blocking Swift
-# perf tools, the async Swift tools (async_*) and Benchmarks/pyzmq_asyncio_perf.py, interleaved
-# (blocking, async, pyzmq, blocking, ...), several repetitions each, medians reported. Each
-# pair runs the same implementation on both ends. Then async_sockets (and pyzmq's `sockets`)
+# perf tools, the async Swift tools (async_*) on Swift's default executor, the same async tools
+# on the event thread (ZMQ_ASYNC_EXECUTOR=event-loop: AsyncEventLoopExecutor), and
+# Benchmarks/pyzmq_asyncio_perf.py, interleaved (blocking, async, async-event-loop, pyzmq,
+# blocking, ...), several repetitions each, medians reported. Each pair runs the same
+# implementation on both ends. Then async_sockets (on both executors, and pyzmq's `sockets`)
 # at growing socket counts: peak threads and throughput.
 #
 #   Benchmarks/async-sweep.sh [--quick] [--reps N] [--out DIR] [--no-build]
@@ -19,7 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RUN_TIMEOUT=120
 PORT_BASE=31000
-IMPLS=(blocking async pyzmq)
+IMPLS=(blocking async async-event-loop pyzmq)
 
 quick=0 reps="" out="$ROOT/results/async" build=1 sizes="" transports="tcp inproc" socket_counts="" results=""
 usage() {
@@ -107,6 +109,7 @@ tool_command() {
     case $impl in
         blocking) echo "$swift_bin/$tool $*" ;;
         async) echo "$swift_bin/async_$tool $*" ;;
+        async-event-loop) echo "env ZMQ_ASYNC_EXECUTOR=event-loop $swift_bin/async_$tool $*" ;;
         pyzmq) echo "python3 $python_tool $tool $*" ;;
     esac
 }
@@ -200,10 +203,12 @@ human_size() {
 # --- throughput and latency ----------------------------------------------------
 raw="$out/raw.csv" summary="$out/summary.csv" table="$out/table.md" sockets_table="$out/sockets.md"
 echo "impl,transport,size,kind,rep,count,msgs_per_s,latency_us" >"$raw"
-echo "size,transport,blocking_msgs_per_s,async_msgs_per_s,thr_ratio,pyzmq_msgs_per_s,blocking_latency_us,async_latency_us,lat_ratio,pyzmq_latency_us" >"$summary"
+echo "size,transport,blocking_msgs_per_s,async_msgs_per_s,thr_ratio,event_loop_msgs_per_s,event_loop_thr_ratio,pyzmq_msgs_per_s,blocking_latency_us,async_latency_us,lat_ratio,event_loop_latency_us,event_loop_lat_ratio,pyzmq_latency_us" >"$summary"
 {
-    echo "| size | transport | blocking msg/s | async msg/s | async/blocking | pyzmq asyncio msg/s | blocking latency µs | async latency µs | async/blocking | pyzmq asyncio latency µs |"
-    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "Columns: *async* is the async tools on Swift's default executor; *async, event thread* the same tools with \`ZMQ_ASYNC_EXECUTOR=event-loop\` (their tasks prefer \`AsyncEventLoopExecutor\`); ratios are to blocking."
+    echo
+    echo "| size | transport | blocking msg/s | async msg/s | ratio | async, event thread msg/s | ratio | pyzmq asyncio msg/s | blocking latency µs | async latency µs | ratio | async, event thread latency µs | ratio | pyzmq asyncio latency µs |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$table"
 declare -A msgs lat
 started=$SECONDS
@@ -223,13 +228,14 @@ for size in $sizes; do
         # shellcheck disable=SC2086
         {
             b_msgs=$(median %.0f ${msgs[blocking]:-NA}) a_msgs=$(median %.0f ${msgs[async]:-NA})
-            p_msgs=$(median %.0f ${msgs[pyzmq]:-NA})
+            e_msgs=$(median %.0f ${msgs[async-event-loop]:-NA}) p_msgs=$(median %.0f ${msgs[pyzmq]:-NA})
             b_lat=$(median %.3f ${lat[blocking]:-NA}) a_lat=$(median %.3f ${lat[async]:-NA})
-            p_lat=$(median %.3f ${lat[pyzmq]:-NA})
+            e_lat=$(median %.3f ${lat[async-event-loop]:-NA}) p_lat=$(median %.3f ${lat[pyzmq]:-NA})
         }
         thr_ratio=$(ratio "$a_msgs" "$b_msgs") lat_ratio=$(ratio "$a_lat" "$b_lat")
-        echo "$size,$transport,$b_msgs,$a_msgs,$thr_ratio,$p_msgs,$b_lat,$a_lat,$lat_ratio,$p_lat" >>"$summary"
-        row="| $(human_size "$size") | $transport | $b_msgs | $a_msgs | $thr_ratio | $p_msgs | $b_lat | $a_lat | $lat_ratio | $p_lat |"
+        e_thr_ratio=$(ratio "$e_msgs" "$b_msgs") e_lat_ratio=$(ratio "$e_lat" "$b_lat")
+        echo "$size,$transport,$b_msgs,$a_msgs,$thr_ratio,$e_msgs,$e_thr_ratio,$p_msgs,$b_lat,$a_lat,$lat_ratio,$e_lat,$e_lat_ratio,$p_lat" >>"$summary"
+        row="| $(human_size "$size") | $transport | $b_msgs | $a_msgs | $thr_ratio | $e_msgs | $e_thr_ratio | $p_msgs | $b_lat | $a_lat | $lat_ratio | $e_lat | $e_lat_ratio | $p_lat |"
         echo "$row" >>"$table"
         printf '[%4ds] %s\n' $((SECONDS - started)) "$row" >&2
     done
@@ -239,21 +245,23 @@ done
 # Swift: a million messages (quick: a quarter); pyzmq: a tenth of that.
 sockets_messages=$((quick ? 250000 : 1000000))
 {
-    echo "| PULL sockets | Swift async: peak threads | Swift async msg/s | vs 1 socket | pyzmq asyncio: peak threads | pyzmq asyncio msg/s |"
-    echo "|---:|---:|---:|---:|---:|---:|"
+    echo "| PULL sockets | async: peak threads | async msg/s | vs 1 socket | async, event thread: peak threads | async, event thread msg/s | vs 1 socket | pyzmq asyncio: peak threads | pyzmq asyncio msg/s |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$sockets_table"
 declare -A s_threads s_msgs
-one_socket=NA
+one_socket=NA e_one_socket=NA
 for n in $socket_counts; do
     s_threads=() s_msgs=()
     for ((rep = 1; rep <= reps; rep++)); do
-        for impl in async pyzmq; do
+        for impl in async async-event-loop pyzmq; do
             if [[ $impl == pyzmq ]] && ((!have_pyzmq)); then s_msgs[$impl]+=" NA" s_threads[$impl]+=" NA"; continue; fi
             m=$sockets_messages
             [[ $impl == pyzmq ]] && m=$((sockets_messages / 10))
             echo "# $impl sockets $n count=$m" >>"$errlog"
             if [[ $impl == async ]]; then
                 cmd=("$swift_bin/async_sockets" "$n" "$m")
+            elif [[ $impl == async-event-loop ]]; then
+                cmd=(env ZMQ_ASYNC_EXECUTOR=event-loop "$swift_bin/async_sockets" "$n" "$m")
             else
                 cmd=(python3 "$python_tool" sockets "$n" "$m")
             fi
@@ -268,10 +276,12 @@ for n in $socket_counts; do
     {
         a_t=$(printf '%s\n' ${s_threads[async]} | sort -g | tail -1)
         p_t=$(printf '%s\n' ${s_threads[pyzmq]} | sort -g | tail -1)
-        a_r=$(median %.0f ${s_msgs[async]}) p_r=$(median %.0f ${s_msgs[pyzmq]})
+        e_t=$(printf '%s\n' ${s_threads[async-event-loop]} | sort -g | tail -1)
+        a_r=$(median %.0f ${s_msgs[async]}) e_r=$(median %.0f ${s_msgs[async-event-loop]})
+        p_r=$(median %.0f ${s_msgs[pyzmq]})
     }
-    [[ $n == 1 ]] && one_socket=$a_r
-    row="| $n | $a_t | $a_r | $(ratio "$a_r" "$one_socket") | $p_t | $p_r |"
+    [[ $n == 1 ]] && one_socket=$a_r e_one_socket=$e_r
+    row="| $n | $a_t | $a_r | $(ratio "$a_r" "$one_socket") | $e_t | $e_r | $(ratio "$e_r" "$e_one_socket") | $p_t | $p_r |"
     echo "$row" >>"$sockets_table"
     printf '[%4ds] %s\n' $((SECONDS - started)) "$row" >&2
 done
@@ -290,7 +300,7 @@ if [[ -n $results ]]; then
         exit 1
     fi
     {
-        echo "Measured $(date -u +%Y-%m-%d) by \`Benchmarks/async-sweep.sh --reps $reps\` ($(nproc) CPUs; medians of $reps runs, blocking, async and pyzmq interleaved; pyzmq $(python3 -c 'import zmq; print(zmq.__version__ + ", bundled libzmq " + zmq.zmq_version())' 2>/dev/null || echo 'not installed')):"
+        echo "Measured $(date -u +%Y-%m-%d) by \`Benchmarks/async-sweep.sh --reps $reps\` ($(nproc) CPUs; medians of $reps runs, blocking, async, async on the event thread and pyzmq interleaved; pyzmq $(python3 -c 'import zmq; print(zmq.__version__ + ", bundled libzmq " + zmq.zmq_version())' 2>/dev/null || echo 'not installed')):"
         echo
         cat "$table"
         echo

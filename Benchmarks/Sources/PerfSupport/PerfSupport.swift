@@ -211,9 +211,31 @@ public func receiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) t
 // overloads try the non-blocking call first and suspend (on the process's event thread) only
 // when it would block. They run on Swift's cooperative pool, never blocking one of its threads.
 
-/// Runs an async tool's body in a task on the cooperative pool and waits for it on the main
-/// thread, which is not one of the pool's; exits with `error: <description>` on standard error
-/// and status 1 if it throws.
+/// The environment variable that picks the executor the async tools run on: `event-loop`
+/// runs them on ``AsyncEventLoopExecutor`` (the process's event thread); unset, or `default`,
+/// on Swift's global executor. Anything else is an error.
+public let asyncExecutorVariable = "ZMQ_ASYNC_EXECUTOR"
+
+/// Whether `ZMQ_ASYNC_EXECUTOR=event-loop` asks for the event thread's executor; exits 1
+/// with a one-line reason on an unknown value.
+func wantsEventLoopExecutor() -> Bool {
+    guard let value = getenv(asyncExecutorVariable).map({ String(cString: $0) }) else { return false }
+    switch value {
+    case "", "default": return false
+    case "event-loop": return true
+    default: fail("error: \(asyncExecutorVariable)=\(value): expected event-loop or default")
+    }
+}
+
+/// Runs an async tool's body in a task and waits for it on the main thread, which is not
+/// one of the cooperative pool's; exits with `error: <description>` on standard error and
+/// status 1 if it throws.
+///
+/// The task runs on Swift's global executor (the cooperative pool), or, when the environment
+/// has `ZMQ_ASYNC_EXECUTOR=event-loop`, prefers ``AsyncEventLoopExecutor``: the body and its
+/// child tasks, which inherit the preference, then run on the process's event thread and are
+/// resumed where their socket's readiness was seen. Arguments and output are the same either
+/// way.
 ///
 /// The tools' `main.swift` stay synchronous rather than use top-level `await`: an async main
 /// ends in `dispatch_main`, whose signal handling valgrind 3.19 (Debian 12) crashes on, and
@@ -221,11 +243,17 @@ public func receiveLoop(_ socket: borrowing PullSocket, size: Int, count: Int) t
 ///
 /// - Parameter body: The tool.
 public func runAsyncMain(_ body: @escaping @Sendable () async throws -> Void) {
+    let executor: AsyncEventLoopExecutor?
+    do {
+        executor = wantsEventLoopExecutor() ? try AsyncEventLoopExecutor.shared() : nil
+    } catch {
+        fail("error: \(asyncExecutorVariable)=event-loop: \(error)")
+    }
     // The task says it is done by writing a byte into a pipe that this thread reads.
     var ends: [Int32] = [-1, -1]
     guard pipe(&ends) == 0 else { fail("error: pipe: \(String(cString: strerror(errno)))") }
     let (readEnd, writeEnd) = (ends[0], ends[1])
-    Task.detached {
+    Task.detached(executorPreference: executor) {
         do {
             try await body()
         } catch {
