@@ -4,7 +4,7 @@
 #   make test    installs libzmq if needed, then runs the test suite (swift test, the async
 #                suites in a second run of their own)
 #   make bench   Swift/C cross pairs, then the Swift-vs-C latency/throughput sweep, then the
-#                async sweep (blocking vs async Swift vs pyzmq asyncio, and async_sockets up to
+#                async sweep (blocking vs async Swift on either executor vs pyzmq asyncio, and async_sockets up to
 #                10,000 sockets), whose tables it writes into Benchmarks/RESULTS.md
 #                (make bench-quick: the same in under 3 minutes, RESULTS.md left alone)
 #   make allocations  heap allocations per message on the hot paths
