@@ -1,0 +1,290 @@
+import Synchronization
+import Testing
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Helpers for the async suites: handing a socket between tasks, bounding every wait, and
+// measuring what the issue asks to be measured (latencies, thread counts, CPU time).
+
+/// A place where a socket waits between the tasks that take turns owning it.
+///
+/// A socket is not `Sendable` and a `Task` can't hand one back, so a test that cancels a task
+/// mid-operation and then reuses the socket passes it through this slot: the task takes it,
+/// uses it and puts it back, and the compiler checks that neither side keeps using it
+/// (``take()`` returns it `sending`, ``put(_:)`` takes it `sending`). A lock guards the slot.
+final class SocketSlot<Kind: SocketKind>: Sendable {
+    private let lock = Mutex(())
+    /// Guarded by `lock`. Only whole sockets that nobody else can reach move in and out
+    /// (both ends are `sending`); the compiler can't follow a value captured by the lock's
+    /// closure, which is why this storage opts out of its checks.
+    nonisolated(unsafe) private var socket: Socket<Kind>?
+
+    init(_ socket: consuming sending Socket<Kind>) {
+        self.socket = consume socket
+    }
+
+    /// Takes the socket out; fails the caller if another task still has it.
+    func take() throws -> sending Socket<Kind> {
+        let taken = lock.withLock { _ in self.socket.take() }
+        guard let taken else {
+            throw TestFailure("the socket is not in its slot: another task still owns it")
+        }
+        return taken
+    }
+
+    /// Puts the socket back for the next owner.
+    func put(_ socket: consuming sending Socket<Kind>) {
+        var incoming = Optional(socket)
+        lock.withLock { _ in self.socket = incoming.take() }
+    }
+}
+
+/// A counter of events, for watchdogs that fail a test when it stops moving.
+final class Progress: Sendable {
+    private let counter = Atomic<Int>(0)
+
+    /// Counts one event.
+    func tick() { counter.add(1, ordering: .relaxed) }
+
+    /// The events counted so far.
+    var count: Int { counter.load(ordering: .relaxed) }
+}
+
+/// A flag one task raises and another waits for, such as "I have taken the socket".
+final class TaskFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func raise() { value.store(true, ordering: .sequentiallyConsistent) }
+
+    var isRaised: Bool { value.load(ordering: .sequentiallyConsistent) }
+
+    /// Suspends (yielding, not blocking) until the flag is raised, at most `testTimeout`.
+    func wait() async throws {
+        let deadline = ContinuousClock.now + testTimeout
+        while !isRaised {
+            guard ContinuousClock.now < deadline else { throw TestFailure("the flag was never raised") }
+            await Task.yield()
+        }
+    }
+}
+
+/// A moment, in ``nowNanoseconds()``, that one task records and another reads.
+final class Stamp: Sendable {
+    private let value = Atomic<UInt64>(0)
+
+    /// Records the current time.
+    func record() { value.store(nowNanoseconds(), ordering: .sequentiallyConsistent) }
+
+    var nanoseconds: UInt64 { value.load(ordering: .sequentiallyConsistent) }
+}
+
+/// Runs `body`, failing the test instead of hanging when it stops making progress.
+///
+/// A watchdog task checks `progress` every 50 ms. If it has not moved for `stallLimit`, or
+/// `body` runs longer than `limit`, the watchdog records an issue and shuts `context` down,
+/// which ends every operation parked on its sockets with ``ZMQError/contextTerminated``, so
+/// `body` returns (with an error) instead of hanging the test run.
+///
+/// - Returns: What `body` returned.
+func withWatchdog<Result>(
+    _ what: String,
+    context: Context,
+    progress: Progress = Progress(),
+    stallLimit: Duration = .seconds(2),
+    limit: Duration = .seconds(60),
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Result
+) async throws -> Result {
+    let watchdog = Task {
+        let start = ContinuousClock.now
+        var lastCount = progress.count
+        var lastMove = start
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+            let now = ContinuousClock.now
+            let count = progress.count
+            if count != lastCount {
+                lastCount = count
+                lastMove = now
+            }
+            let stalled = now - lastMove >= stallLimit
+            if stalled || now - start >= limit {
+                Issue.record(
+                    stalled
+                        ? "\(what): stalled, no progress for \(stallLimit) after \(count) events"
+                        : "\(what): still running after \(limit) (\(count) events)",
+                    sourceLocation: sourceLocation)
+                context.shutdown()
+                return
+            }
+        }
+    }
+    defer { watchdog.cancel() }
+    return try await body()
+}
+
+/// The monotonic clock in nanoseconds, the time base tasks share to measure latencies.
+func nowNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// Spins for about `nanoseconds`, to shift the timing of a race by less than a sleep can.
+func spin(nanoseconds: UInt64) {
+    let end = nowNanoseconds() + nanoseconds
+    while nowNanoseconds() < end {}
+}
+
+/// Blocks the calling thread (a thread of the cooperative pool, in async code): the
+/// synchronous "busy" work of the edge-trigger tests.
+func blockThread(milliseconds: Int) {
+    var remaining = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+    while true {
+        let request = remaining
+        guard nanosleep([request], &remaining) != 0 && errno == EINTR else { return }
+    }
+}
+
+/// Latencies gathered over many rounds, summarised for the report.
+struct Latencies {
+    private(set) var nanoseconds: [UInt64] = []
+
+    mutating func append(_ value: UInt64) { nanoseconds.append(value) }
+
+    var count: Int { nanoseconds.count }
+
+    /// The `fraction` quantile in milliseconds (0.5 for the median).
+    func quantile(_ fraction: Double) -> Double {
+        guard !nanoseconds.isEmpty else { return .nan }
+        let sorted = nanoseconds.sorted()
+        let index = min(sorted.count - 1, Int(Double(sorted.count - 1) * fraction))
+        return Double(sorted[index]) / 1e6
+    }
+
+    var median: Double { quantile(0.5) }
+
+    var summary: String {
+        guard !nanoseconds.isEmpty else { return "n=0" }
+        return "n=\(count) median \(milliseconds(median)) p90 \(milliseconds(quantile(0.9))) "
+            + "p99 \(milliseconds(quantile(0.99))) max \(milliseconds(quantile(1)))"
+    }
+}
+
+/// Formats milliseconds with three decimals.
+func milliseconds(_ value: Double) -> String {
+    guard value.isFinite else { return "\(value) ms" }
+    let thousandths = Int((value * 1000).rounded())
+    let fraction = String(thousandths % 1000)
+    return "\(thousandths / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) ms"
+}
+
+/// Prints a measured number so that a test run's log carries it (`grep ASYNC-MEASURE`).
+func report(_ line: String) {
+    print("ASYNC-MEASURE \(line)")
+}
+
+/// This process's thread count, from `/proc/self/status`.
+func processThreadCount() -> Int {
+    guard let status = readTextFile("/proc/self/status") else { return -1 }
+    for line in status.split(separator: "\n") where line.hasPrefix("Threads:") {
+        return Int(line.dropFirst("Threads:".count).trimmingPrefix(while: { $0 == " " || $0 == "\t" })) ?? -1
+    }
+    return -1
+}
+
+/// How many of this process's threads carry `name` (as set by `pthread_setname_np`).
+func threadCount(named name: String) -> Int {
+    guard let tasks = opendir("/proc/self/task") else { return -1 }
+    defer { closedir(tasks) }
+    var count = 0
+    while let entry = readdir(tasks) {
+        let id = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        guard id != ".", id != ".." else { continue }
+        if readTextFile("/proc/self/task/\(id)/comm")?.split(separator: "\n").first.map(String.init) == name {
+            count += 1
+        }
+    }
+    return count
+}
+
+/// The CPU time (user and system) this process has used so far, in nanoseconds.
+func processCPUNanoseconds() -> UInt64 {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    func nanoseconds(_ time: timeval) -> UInt64 {
+        UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_usec) * 1000
+    }
+    return nanoseconds(usage.ru_utime) + nanoseconds(usage.ru_stime)
+}
+
+/// A small text file's contents (a `/proc` file, say), or `nil` if it can't be read.
+func readTextFile(_ path: String) -> String? {
+    let file = open(path, O_RDONLY | O_CLOEXEC)
+    guard file >= 0 else { return nil }
+    defer { close(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+        if count > 0 {
+            bytes += chunk[..<count]
+        } else if count < 0 && errno == EINTR {
+            continue
+        } else {
+            break
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// What a task's async operation ended with, for counting outcomes of races.
+enum Outcome: Sendable, Equatable {
+    /// It completed with this payload (`nil` when it returned no message or `false`).
+    case completed(String?)
+    /// It threw `CancellationError`.
+    case cancelled
+    /// It threw something else.
+    case failed(String)
+
+    init(catching body: () async throws -> String?) async {
+        do {
+            self = .completed(try await body())
+        } catch is CancellationError {
+            self = .cancelled
+        } catch {
+            self = .failed("\(error)")
+        }
+    }
+}
+
+/// Sets a socket's high-water marks (and, for TCP, its kernel buffers) low, so a few
+/// messages fill it.
+func makeTiny<Kind: SocketKind>(_ socket: borrowing Socket<Kind>, highWaterMark: Int = 1) throws {
+    try socket.setOption(.sendHighWaterMark, highWaterMark)
+    try socket.setOption(.receiveHighWaterMark, highWaterMark)
+    try socket.setOption(.sendBufferSize, 4096)
+    try socket.setOption(.receiveBufferSize, 4096)
+}
+
+/// Sends copies of `payload` until there has been no room for a few milliseconds: the
+/// socket's queues (and, over TCP, the kernel's buffers) are then full, and a send waits.
+///
+/// - Returns: How many messages it queued.
+@discardableResult
+func fillUntilFull<Kind: SendingKind>(_ socket: borrowing Socket<Kind>, payload: String = "filler") async throws -> Int {
+    let previous = try socket.option(.sendTimeout)
+    try socket.setOption(.sendTimeout, .milliseconds(5))
+    var count = 0
+    while try await socket.send(payload) {
+        count += 1
+        guard count < 100_000 else { throw TestFailure("the socket never filled up") }
+    }
+    try socket.setOption(.sendTimeout, previous)
+    return count
+}
