@@ -223,6 +223,20 @@ func processCPUNanoseconds() -> UInt64 {
     return nanoseconds(usage.ru_utime) + nanoseconds(usage.ru_stime)
 }
 
+/// Writes `text` to a file, replacing it; failures are ignored (it only carries a report).
+func writeTextFile(_ path: String, _ text: String) {
+    let file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard file >= 0 else { return }
+    defer { close(file) }
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
+    }
+}
+
 /// A small text file's contents (a `/proc` file, say), or `nil` if it can't be read.
 func readTextFile(_ path: String) -> String? {
     let file = open(path, O_RDONLY | O_CLOEXEC)
@@ -272,18 +286,20 @@ func makeTiny<Kind: SocketKind>(_ socket: borrowing Socket<Kind>, highWaterMark:
     try socket.setOption(.receiveBufferSize, 4096)
 }
 
-/// Sends copies of `payload` until there has been no room for a few milliseconds: the
-/// socket's queues (and, over TCP, the kernel's buffers) are then full, and a send waits.
+/// Sends 16 KiB messages until there has been no room for `quiet`: the socket's queues (and,
+/// over TCP, the kernel's buffers, which drain in steps for a while) are then full, and a
+/// send waits.
 ///
 /// - Returns: How many messages it queued.
 @discardableResult
-func fillUntilFull<Kind: SendingKind>(_ socket: borrowing Socket<Kind>, payload: String = "filler") async throws -> Int {
+func fillUntilFull<Kind: SendingKind>(_ socket: borrowing Socket<Kind>, quiet: Duration = .milliseconds(200)) async throws -> Int {
     let previous = try socket.option(.sendTimeout)
-    try socket.setOption(.sendTimeout, .milliseconds(5))
+    try socket.setOption(.sendTimeout, quiet)
+    let payload = patternBytes(count: 16_384)
     var count = 0
     while try await socket.send(payload) {
         count += 1
-        guard count < 100_000 else { throw TestFailure("the socket never filled up") }
+        guard count < 10_000 else { throw TestFailure("the socket never filled up") }
     }
     try socket.setOption(.sendTimeout, previous)
     return count
