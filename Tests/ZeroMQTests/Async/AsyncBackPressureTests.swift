@@ -27,7 +27,7 @@ struct AsyncBackPressureTests {
         let progress = Progress()
 
         let drained = TaskFlag()
-        let sender = Task { [push = consume push] in
+        let sender = progress.cancelOnStall(Task { [push = consume push] in
             for index in 0..<count {
                 // 16 KiB frames fill TCP's buffers after a few messages.
                 try await push.send(multipart: [Array(String(index).utf8), patternBytes(count: 16_384, seed: index)])
@@ -36,7 +36,7 @@ struct AsyncBackPressureTests {
             }
             // Closing the socket (linger zero) would drop what is still on its way.
             try await drained.wait()
-        }
+        })
         try await withWatchdog("back-pressure over \(transport)", context: context, progress: progress) {
             // Wait until the sender stops making progress: it is suspended on a full queue.
             try await waitUntilStuck(sent)
@@ -105,6 +105,11 @@ struct AsyncBackPressureTests {
         // the child's output would hold threads of the parent's pool while it runs, and stall
         // the timing-sensitive tests running alongside; a file carries the numbers instead.)
         await #expect(processExitsWith: .success) {
+            // Nothing else bounds the child: if its sockets stall, end it.
+            _ = try SocketThread(name: "test-deadline") {
+                blockingSleep(.seconds(20))
+                _exit(3)
+            }
             let context = try Context(defaultLinger: .zero)
             let pull = try PullSocket(context: context)
             let push = try PushSocket(context: context)

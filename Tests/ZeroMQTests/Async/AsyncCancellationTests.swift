@@ -45,14 +45,14 @@ struct AsyncCancellationTests {
                 let payload = "message \(round)"
                 let started = TaskFlag()
                 let cancelledAt = Stamp()
-                let task = Task { () -> (Outcome, UInt64) in
+                let task = progress.cancelOnStall(Task { () async throws -> (Outcome, UInt64) in
                     let socket = try slot.take()
                     started.raise()
                     let outcome = await Outcome { try await socket.receiveString() }
                     let ended = nowNanoseconds()
                     slot.put(socket)
                     return (outcome, ended)
-                }
+                })
                 let sent: Bool
                 switch moment {
                 case .parked:
@@ -181,7 +181,7 @@ struct AsyncCancellationTests {
                 let frames = framesFor(sequence: sequence)
                 let started = TaskFlag()
                 let cancelledAt = Stamp()
-                let task = Task { () -> (Outcome, UInt64) in
+                let task = progress.cancelOnStall(Task { () async throws -> (Outcome, UInt64) in
                     let socket = try slot.take()
                     var parts = try Multipart(copying: frames)
                     started.raise()
@@ -194,7 +194,7 @@ struct AsyncCancellationTests {
                     }
                     slot.put(socket)
                     return (outcome, ended)
-                }
+                })
                 switch moment {
                 case .parked:
                     try await started.wait()
@@ -271,10 +271,12 @@ struct AsyncCancellationTests {
         let push = try PushSocket(context: context)
         try push.connect(to: pull.bind(to: transport.bindEndpoint()).endpoint)
         let slot = SocketSlot(pull)
-        try await withWatchdog("multipart receive cancellation over \(transport)", context: context) {
+        let progress = Progress()
+        try await withWatchdog("multipart receive cancellation over \(transport)", context: context, progress: progress) {
             for round in 0..<200 {
+                progress.tick()
                 let started = TaskFlag()
-                let task = Task { () -> Outcome in
+                let task = progress.cancelOnStall(Task { () async throws -> Outcome in
                     let socket = try slot.take()
                     started.raise()
                     var parts = Multipart()
@@ -286,7 +288,7 @@ struct AsyncCancellationTests {
                     }
                     slot.put(socket)
                     return outcome
-                }
+                })
                 try await started.wait()
                 if round % 2 == 0 { try await Task.sleep(for: .milliseconds(1)) }
                 task.cancel()
@@ -315,7 +317,7 @@ struct AsyncCancellationTests {
         let slot = SocketSlot(pull)
         for form in 0..<5 {
             let started = TaskFlag()
-            let task = Task { () -> Outcome in
+            let task = Task { () async throws -> Outcome in
                 let socket = try slot.take()
                 started.raise()
                 let outcome = await Outcome { () async throws -> String? in
@@ -348,7 +350,7 @@ struct AsyncCancellationTests {
         let push = try PushSocket(context: context)
         try connect(push, to: pull, over: .inproc)
         try await push.send("ready")
-        let task = Task { [pull = consume pull] () -> (Outcome, Outcome) in
+        let task = Task { [pull = consume pull] () async -> (Outcome, Outcome) in
             // Wait, without suspending on the socket, until cancelled.
             while !Task.isCancelled { await Task.yield() }
             let first = await Outcome { try await pull.receiveString() }

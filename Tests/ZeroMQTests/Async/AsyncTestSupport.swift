@@ -42,15 +42,30 @@ final class SocketSlot<Kind: SocketKind>: Sendable {
     }
 }
 
-/// A counter of events, for watchdogs that fail a test when it stops moving.
+/// A counter of events, for watchdogs that fail a test when it stops moving, and the tasks
+/// to cancel when it does.
 final class Progress: Sendable {
     private let counter = Atomic<Int>(0)
+    private let cancellations = Mutex<[@Sendable () -> Void]>([])
 
     /// Counts one event.
     func tick() { counter.add(1, ordering: .relaxed) }
 
     /// The events counted so far.
     var count: Int { counter.load(ordering: .relaxed) }
+
+    /// Has `task` cancelled if the watchdog finds the test stalled, so that a test waiting
+    /// for its value does not hang.
+    @discardableResult
+    func cancelOnStall<Success, Failure>(_ task: Task<Success, Failure>) -> Task<Success, Failure> {
+        cancellations.withLock { $0.append { task.cancel() } }
+        return task
+    }
+
+    /// Cancels every task handed to ``cancelOnStall(_:)``.
+    func cancelAll() {
+        for cancel in cancellations.withLock({ $0 }) { cancel() }
+    }
 }
 
 /// A flag one task raises and another waits for, such as "I have taken the socket".
@@ -81,23 +96,37 @@ final class Stamp: Sendable {
     var nanoseconds: UInt64 { value.load(ordering: .sequentiallyConsistent) }
 }
 
+/// The task that runs a test body, for a watchdog to cancel from another task.
+private final class TaskToCancel: Sendable {
+    // Set once before the watchdog starts; read by the watchdog, which the body outlives
+    // (`withWatchdog` waits for the watchdog to end before it returns).
+    nonisolated(unsafe) private let task: UnsafeCurrentTask?
+
+    init(_ task: UnsafeCurrentTask?) { self.task = task }
+
+    func cancel() { task?.cancel() }
+}
+
 /// Runs `body`, failing the test instead of hanging when it stops making progress.
 ///
 /// A watchdog task checks `progress` every 50 ms. If it has not moved for `stallLimit`, or
-/// `body` runs longer than `limit`, the watchdog records an issue and shuts `context` down,
-/// which ends every operation parked on its sockets with ``ZMQError/contextTerminated``, so
-/// `body` returns (with an error) instead of hanging the test run.
+/// `body` runs longer than `limit`, the watchdog records an issue, shuts `context` down
+/// (which ends operations parked on its sockets with ``ZMQError/contextTerminated``), and
+/// cancels the task running `body` and the tasks registered with
+/// ``Progress/cancelOnStall(_:)`` (which ends parked operations with `CancellationError`
+/// even if a wake-up was lost), so `body` ends with an error instead of hanging the run.
 ///
 /// - Returns: What `body` returned.
 func withWatchdog<Result>(
     _ what: String,
     context: Context,
-    progress: Progress = Progress(),
+    progress: Progress,
     stallLimit: Duration = .seconds(2),
     limit: Duration = .seconds(60),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> Result
 ) async throws -> Result {
+    let current = TaskToCancel(withUnsafeCurrentTask { $0 })
     let watchdog = Task {
         let start = ContinuousClock.now
         var lastCount = progress.count
@@ -111,19 +140,28 @@ func withWatchdog<Result>(
                 lastMove = now
             }
             let stalled = now - lastMove >= stallLimit
-            if stalled || now - start >= limit {
+            if !Task.isCancelled && (stalled || now - start >= limit) {
                 Issue.record(
                     stalled
                         ? "\(what): stalled, no progress for \(stallLimit) after \(count) events"
                         : "\(what): still running after \(limit) (\(count) events)",
                     sourceLocation: sourceLocation)
                 context.shutdown()
+                progress.cancelAll()
+                current.cancel()
                 return
             }
         }
     }
-    defer { watchdog.cancel() }
-    return try await body()
+    let result: Swift.Result<Result, any Error>
+    do {
+        result = .success(try await body())
+    } catch {
+        result = .failure(error)
+    }
+    watchdog.cancel()
+    await watchdog.value
+    return try result.get()
 }
 
 /// The monotonic clock in nanoseconds, the time base tasks share to measure latencies.
