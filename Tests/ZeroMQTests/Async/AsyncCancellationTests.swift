@@ -119,7 +119,7 @@ struct AsyncCancellationTests {
         #expect(outcomes[.parked]?.cancelled == parkedRounds, "every parked receive ends cancelled")
         report("cancel-receive \(transport): parked-receive cancel latency \(latencies.summary); "
             + "outcomes \(describe(outcomes))")
-        #expect(latencies.median < 100, "median cancellation latency \(milliseconds(latencies.median))")
+        #expect(latencies.median < 100 * Double(Slack.factor), "median cancellation latency \(milliseconds(latencies.median))")
     }
 
     @Test("Cancelled multipart sends into a full high-water mark queue all of a message or none of it",
@@ -259,7 +259,7 @@ struct AsyncCancellationTests {
         report("cancel-send \(transport): parked-send cancel latency \(latencies.summary); "
             + "outcomes \(describe(outcomes)); \(queued.count) messages queued")
         if latencies.count > 0 {
-            #expect(latencies.median < 100, "median cancellation latency \(milliseconds(latencies.median))")
+            #expect(latencies.median < 100 * Double(Slack.factor), "median cancellation latency \(milliseconds(latencies.median))")
         }
     }
 
@@ -337,10 +337,44 @@ struct AsyncCancellationTests {
             try await started.wait()
             try await Task.sleep(for: .milliseconds(5))
             let start = ContinuousClock.now
+            let control = ControlSleep(.milliseconds(1))
             task.cancel()
             #expect(try await task.value == .cancelled, "receive form \(form)")
-            #expect(ContinuousClock.now - start < .seconds(1), "receive form \(form)")
+            let elapsed = ContinuousClock.now - start
+            let poolLateness = await control.lateness
+            #expect(elapsed < poolLateness + Slack.late, "receive form \(form): \(elapsed) (a plain sleep was \(poolLateness) late)")
         }
+    }
+
+    @Test("A cancelled receive into a message empties it (libzmq clears it on every failed receive) and leaves the frame in the socket")
+    func cancelledReceiveIntoMessage() async throws {
+        // libzmq's zmq_msg_recv releases the message's old payload before it finds nothing to
+        // receive, in the first, non-blocking try, so a receive that ends without a frame
+        // (cancelled, timed out, would block) leaves the message empty, async or not.
+        let context = try Context(defaultLinger: .zero)
+        let pull = try PullSocket(context: context)
+        let push = try PushSocket(context: context)
+        try push.connect(to: pull.bind(to: Transport.inproc.bindEndpoint()).endpoint)
+        let slot = SocketSlot(pull)
+        let started = TaskFlag()
+        let task = Task { () async throws -> (Outcome, String) in
+            let socket = try slot.take()
+            var message = try Message("previous payload")
+            started.raise()
+            let outcome = await Outcome { try await socket.receive(into: &message) ? message.string : nil }
+            slot.put(socket)
+            return (outcome, message.string)
+        }
+        try await started.wait()
+        try await Task.sleep(for: .milliseconds(5))
+        task.cancel()
+        let (outcome, left) = try await task.value
+        #expect(outcome == .cancelled)
+        #expect(left == "", "the message the cancelled receive was given is left empty")
+        try await push.send("the frame")
+        let socket = try slot.take()
+        try socket.setOption(.receiveTimeout, testTimeout)
+        #expect(try await socket.receiveString() == "the frame")
     }
 
     @Test("A task cancelled before it receives still gets a message that is already there")

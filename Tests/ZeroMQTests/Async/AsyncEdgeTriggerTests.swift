@@ -109,7 +109,7 @@ struct AsyncEdgeTriggerTests {
           arguments: Transport.allCases, BusyWork.allCases)
     func busyReceiverGetsEveryBurst(_ transport: Transport, _ busy: BusyWork) async throws {
         let context = try Context(defaultLinger: .zero)
-        let bursts = 20
+        let bursts = 12
         let burstSize = 100
         let progress = Progress()
         // The receiver is a DEALER so that it can also send on the same socket; its peer is a

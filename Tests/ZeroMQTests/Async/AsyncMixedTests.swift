@@ -12,7 +12,7 @@ struct AsyncMixedTests {
         let context = try Context(defaultLinger: .zero)
         let clients = 8
         let rounds = 25
-        let rep = try makeSocket(SocketType.Rep.self, context: context)
+        let rep = try makePatientSocket(SocketType.Rep.self, context: context)
         let endpoint = try rep.bind(to: transport.bindEndpoint()).endpoint
         let server = try SocketThread(name: "test-rep") { [rep = consume rep] () throws(ZMQError) -> Int in
             var served = 0
@@ -30,7 +30,7 @@ struct AsyncMixedTests {
             try await withThrowingTaskGroup(of: [String].self) { group in
                 for client in 0..<clients {
                     group.addTask {
-                        let req = try makeSocket(SocketType.Req.self, context: context)
+                        let req = try makePatientSocket(SocketType.Req.self, context: context)
                         try req.connect(to: endpoint)
                         var replies: [String] = []
                         for round in 0..<rounds {
@@ -57,11 +57,11 @@ struct AsyncMixedTests {
         let count = 1_000
 
         // Blocking PUSH on a thread → async PULL here.
-        let asyncPull = try makeSocket(SocketType.Pull.self, context: context)
+        let asyncPull = try makePatientSocket(SocketType.Pull.self, context: context)
         let toAsync = try asyncPull.bind(to: transport.bindEndpoint()).endpoint
         let receivedHereAll = TaskFlag()
         let blockingSender = try SocketThread(name: "test-push") { () throws(ZMQError) -> Int in
-            let push = try makeSocket(SocketType.Push.self, context: context)
+            let push = try makePatientSocket(SocketType.Push.self, context: context)
             try push.connect(to: toAsync)
             var sent = 0
             for index in 0..<count where try push.send("to async \(index)") { sent += 1 }
@@ -71,7 +71,7 @@ struct AsyncMixedTests {
         }
 
         // Async PUSH in a task → blocking PULL on a thread.
-        let blockingPull = try makeSocket(SocketType.Pull.self, context: context)
+        let blockingPull = try makePatientSocket(SocketType.Pull.self, context: context)
         let toBlocking = try blockingPull.bind(to: transport.bindEndpoint()).endpoint
         let blockingReceiver = try SocketThread(name: "test-pull") { [blockingPull = consume blockingPull] () throws(ZMQError) -> [String] in
             var received: [String] = []
@@ -82,7 +82,7 @@ struct AsyncMixedTests {
         }
         let progress = Progress()
         let asyncSender = progress.cancelOnStall(Task {
-            let push = try makeSocket(SocketType.Push.self, context: context)
+            let push = try makePatientSocket(SocketType.Push.self, context: context)
             try push.connect(to: toBlocking)
             for index in 0..<count {
                 #expect(try await push.send("to blocking \(index)"))

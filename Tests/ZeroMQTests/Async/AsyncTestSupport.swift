@@ -14,12 +14,14 @@ import Glibc
 /// A socket is not `Sendable` and a `Task` can't hand one back, so a test that cancels a task
 /// mid-operation and then reuses the socket passes it through this slot: the task takes it,
 /// uses it and puts it back, and the compiler checks that neither side keeps using it
-/// (``take()`` returns it `sending`, ``put(_:)`` takes it `sending`). A lock guards the slot.
+/// (``take()`` returns it `sending`, ``put(_:)`` takes it `sending`).
 final class SocketSlot<Kind: SocketKind>: Sendable {
-    private let lock = Mutex(())
-    /// Guarded by `lock`. Only whole sockets that nobody else can reach move in and out
-    /// (both ends are `sending`); the compiler can't follow a value captured by the lock's
-    /// closure, which is why this storage opts out of its checks.
+    /// Whether the socket is in the slot. Taking it is an acquiring exchange and putting it
+    /// back a releasing store, so each owner sees what the previous one did.
+    private let occupied = Atomic<Bool>(true)
+    /// Touched only by the one task that has just taken or is putting back the socket. Only
+    /// whole sockets that nobody else can reach move in and out (both ends are `sending`),
+    /// which the compiler can't follow into a class's storage, hence the opt-out.
     nonisolated(unsafe) private var socket: Socket<Kind>?
 
     init(_ socket: consuming sending Socket<Kind>) {
@@ -28,8 +30,7 @@ final class SocketSlot<Kind: SocketKind>: Sendable {
 
     /// Takes the socket out; fails the caller if another task still has it.
     func take() throws -> sending Socket<Kind> {
-        let taken = lock.withLock { _ in self.socket.take() }
-        guard let taken else {
+        guard occupied.exchange(false, ordering: .acquiring), let taken = socket.take() else {
             throw TestFailure("the socket is not in its slot: another task still owns it")
         }
         return taken
@@ -37,8 +38,8 @@ final class SocketSlot<Kind: SocketKind>: Sendable {
 
     /// Puts the socket back for the next owner.
     func put(_ socket: consuming sending Socket<Kind>) {
-        var incoming = Optional(socket)
-        lock.withLock { _ in self.socket = incoming.take() }
+        self.socket = consume socket
+        occupied.store(true, ordering: .releasing)
     }
 }
 
@@ -76,12 +77,20 @@ final class TaskFlag: Sendable {
 
     var isRaised: Bool { value.load(ordering: .sequentiallyConsistent) }
 
-    /// Suspends (yielding, not blocking) until the flag is raised, at most `testTimeout`.
+    /// Suspends (not blocking) until the flag is raised, at most `testTimeout`: it yields a
+    /// few times, for a flag about to go up, then polls every 100 µs, so that waiting does not
+    /// keep a thread of the cooperative pool busy.
     func wait() async throws {
         let deadline = ContinuousClock.now + testTimeout
+        var polls = 0
         while !isRaised {
             guard ContinuousClock.now < deadline else { throw TestFailure("the flag was never raised") }
-            await Task.yield()
+            polls += 1
+            if polls < 50 {
+                await Task.yield()
+            } else {
+                try await Task.sleep(for: .microseconds(100))
+            }
         }
     }
 }
@@ -109,7 +118,8 @@ private final class TaskToCancel: Sendable {
 
 /// Runs `body`, failing the test instead of hanging when it stops making progress.
 ///
-/// A watchdog task checks `progress` every 50 ms. If it has not moved for `stallLimit`, or
+/// A watchdog task checks `progress` every 50 ms. If it has not moved for `stallLimit` (of
+/// time the pool was running: a held-up pool counts for little), or
 /// `body` runs longer than `limit`, the watchdog records an issue, shuts `context` down
 /// (which ends operations parked on its sockets with ``ZMQError/contextTerminated``), and
 /// cancels the task running `body` and the tasks registered with
@@ -121,7 +131,7 @@ func withWatchdog<Result>(
     _ what: String,
     context: Context,
     progress: Progress,
-    stallLimit: Duration = .seconds(2),
+    stallLimit: Duration = Slack.stall,
     limit: Duration = .seconds(60),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> Result
@@ -130,16 +140,23 @@ func withWatchdog<Result>(
     let watchdog = Task {
         let start = ContinuousClock.now
         var lastCount = progress.count
-        var lastMove = start
+        var previous = start
+        // Time without progress, counting at most 100 ms per check: when the cooperative
+        // pool is held up (the full test run has synchronous tests that block its threads for
+        // seconds), the test could not run either, and that is not a stall.
+        var stalledFor = Duration.zero
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
             let now = ContinuousClock.now
             let count = progress.count
             if count != lastCount {
                 lastCount = count
-                lastMove = now
+                stalledFor = .zero
+            } else {
+                stalledFor += min(now - previous, .milliseconds(100))
             }
-            let stalled = now - lastMove >= stallLimit
+            previous = now
+            let stalled = stalledFor >= stallLimit
             if !Task.isCancelled && (stalled || now - start >= limit) {
                 Issue.record(
                     stalled
@@ -162,6 +179,57 @@ func withWatchdog<Result>(
     watchdog.cancel()
     await watchdog.value
     return try result.get()
+}
+
+/// Bounds on how long things may take, generous for a loaded machine and more so under
+/// ThreadSanitizer (`swift test --sanitize=thread`), which slows everything down several times
+/// and, with a thousand sockets being set up next door, stalls a timed test for a second or
+/// more. The bounds catch hangs and gross delays, not performance; the measured numbers are
+/// reported instead.
+enum Slack {
+    /// Whether the process runs under ThreadSanitizer.
+    static let threadSanitizer: Bool = {
+        guard let program = dlopen(nil, RTLD_LAZY) else { return false }
+        return dlsym(program, "__tsan_init") != nil
+    }()
+
+    /// How much longer than planned anything may take.
+    static var factor: Int { threadSanitizer ? 10 : 1 }
+
+    /// How late a timed wait may end: a second, or ten under ThreadSanitizer.
+    static var late: Duration { .seconds(1) * factor }
+
+    /// How long "at once" may take: half a second (a busy cooperative pool), or five.
+    static var atOnce: Duration { .milliseconds(500) * factor }
+
+    /// How long the watchdog waits for progress before it calls a test stalled.
+    static var stall: Duration { .seconds(2) * factor }
+}
+
+/// A plain `Task.sleep` run alongside a wait under test, to tell a wake-up that is late because
+/// of the library from one that is late because the cooperative pool is busy: the full test
+/// run has synchronous tests that block its (two, on a two-core machine) threads for seconds,
+/// and then every resumed task, this one included, runs late.
+struct ControlSleep {
+    private let start: ContinuousClock.Instant
+    private let duration: Duration
+    private let task: Task<ContinuousClock.Instant, Never>
+
+    /// Starts sleeping `duration` from now.
+    init(_ duration: Duration) {
+        let start = ContinuousClock.now
+        self.start = start
+        self.duration = duration
+        task = Task {
+            try? await Task.sleep(until: start + duration, clock: .continuous)
+            return .now
+        }
+    }
+
+    /// How much later than planned the sleeping task ran again.
+    var lateness: Duration {
+        get async { await task.value - (start + duration) }
+    }
 }
 
 /// The monotonic clock in nanoseconds, the time base tasks share to measure latencies.
@@ -240,8 +308,12 @@ func threadCount(named name: String) -> Int {
     defer { closedir(tasks) }
     var count = 0
     while let entry = readdir(tasks) {
-        let id = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        // Through a pointer: copying the whole 256-byte `d_name` would read past a short
+        // entry at the end of the directory buffer.
+        let id = withUnsafeMutablePointer(to: &entry.pointee.d_name) { name in
+            name.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: name.pointee)) {
+                String(cString: $0)
+            }
         }
         guard id != ".", id != ".." else { continue }
         if readTextFile("/proc/self/task/\(id)/comm")?.split(separator: "\n").first.map(String.init) == name {
@@ -259,6 +331,56 @@ func processCPUNanoseconds() -> UInt64 {
         UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_usec) * 1000
     }
     return nanoseconds(usage.ru_utime) + nanoseconds(usage.ru_stime)
+}
+
+/// Carries a scenario's outcome from the child process of an exit test to the test that
+/// started it: a file named after the parent's process id and the scenario.
+///
+/// An exit test's child can only exit, and observing its output would hold threads of the
+/// parent's cooperative pool while it runs, so the child writes its report line and the
+/// failed checks to the file, and the parent reports and records them.
+enum ChildReport {
+    /// The file for scenario `name` of the test process `parent`.
+    static func path(parent: pid_t, name: String) -> String {
+        "/tmp/zmq-swift-tests-\(parent)-\(name).txt"
+    }
+
+    /// Runs `scenario` in the child, bounded by a deadline thread, writes its report line and
+    /// failed checks for the parent, and throws (the child then exits with a failure) if a
+    /// check failed.
+    static func run(
+        name: String,
+        _ scenario: (inout [String]) async throws -> String
+    ) async throws {
+        // Nothing else bounds the child: if its sockets stall, end it.
+        _ = try SocketThread(name: "test-deadline") {
+            blockingSleep(.seconds(60) * Slack.factor)
+            _exit(3)
+        }
+        var checks: [String] = []
+        let line: String
+        do {
+            line = try await scenario(&checks)
+        } catch {
+            line = "\(name): failed"
+            checks.append("\(name) threw \(error)")
+        }
+        writeTextFile(path(parent: getppid(), name: name), ([line] + checks).joined(separator: "\n"))
+        guard checks.isEmpty else { throw TestFailure(checks.joined(separator: "; ")) }
+    }
+
+    /// In the parent: reports the child's line and records its failed checks.
+    static func collect(name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let file = path(parent: getpid(), name: name)
+        guard let text = readTextFile(file) else {
+            Issue.record("\(name): the child process left no report", sourceLocation: sourceLocation)
+            return
+        }
+        unlink(file)
+        let lines = text.split(separator: "\n").map(String.init)
+        report(lines.first ?? name)
+        for check in lines.dropFirst() { Issue.record("\(name): \(check)", sourceLocation: sourceLocation) }
+    }
 }
 
 /// Writes `text` to a file, replacing it; failures are ignored (it only carries a report).
@@ -322,6 +444,22 @@ func makeTiny<Kind: SocketKind>(_ socket: borrowing Socket<Kind>, highWaterMark:
     try socket.setOption(.receiveHighWaterMark, highWaterMark)
     try socket.setOption(.sendBufferSize, 4096)
     try socket.setOption(.receiveBufferSize, 4096)
+}
+
+/// Creates a socket whose blocking sends and receives wait up to a minute (async ones too),
+/// and whose close does not linger.
+///
+/// The shared `makeSocket` gives up after five seconds, which is too short for a blocking
+/// peer of an async test in the full test run: synchronous tests elsewhere hold the
+/// cooperative pool's threads for longer than that, and the async side can't run meanwhile.
+/// A stall is caught by ``withWatchdog(_:context:progress:stallLimit:limit:sourceLocation:_:)``
+/// instead, which shuts the context down and so ends any blocking call.
+func makePatientSocket<Kind: SocketKind>(_ kind: Kind.Type, context: Context) throws(ZMQError) -> Socket<Kind> {
+    let socket = try Socket<Kind>(context: context)
+    try socket.setOption(.receiveTimeout, .seconds(60))
+    try socket.setOption(.sendTimeout, .seconds(60))
+    try socket.setOption(.linger, .zero)
+    return socket
 }
 
 /// Sends 16 KiB messages until there has been no room for `quiet`: the socket's queues (and,

@@ -18,21 +18,24 @@ struct AsyncTimeoutTests {
         try pull.setOption(.receiveTimeout, timeout)
 
         var start = ContinuousClock.now
+        var control = ControlSleep(timeout)
         #expect(try await pull.receiveString() == nil)
-        try expectWaited(since: start, about: timeout)
+        try await expectWaited(since: start, about: timeout, control: control)
 
         start = .now
+        control = ControlSleep(timeout)
         var message = try Message("stale")
         #expect(try await pull.receive(into: &message) == false)
-        try expectWaited(since: start, about: timeout)
+        try await expectWaited(since: start, about: timeout, control: control)
         // As with the blocking call, libzmq empties the message when nothing is received.
         let messageEmpty = message.isEmpty
         #expect(messageEmpty)
 
         start = .now
+        control = ControlSleep(timeout)
         var parts = try Multipart(["stale"])
         #expect(try await pull.receive(into: &parts) == false)
-        try expectWaited(since: start, about: timeout)
+        try await expectWaited(since: start, about: timeout, control: control)
         let partsEmpty = parts.isEmpty
         #expect(partsEmpty, "a multipart receive that times out leaves no frames")
 
@@ -53,7 +56,7 @@ struct AsyncTimeoutTests {
         #expect(try await pull.receiveString() == nil)
         var parts = Multipart()
         #expect(try await pull.receive(into: &parts) == false)
-        #expect(ContinuousClock.now - start < .milliseconds(50), "took \(ContinuousClock.now - start)")
+        #expect(ContinuousClock.now - start < Slack.atOnce, "took \(ContinuousClock.now - start)")
 
         try await push.send("ready")
         var message: String?
@@ -78,19 +81,21 @@ struct AsyncTimeoutTests {
         try push.setOption(.sendTimeout, timeout)
 
         var start = ContinuousClock.now
+        var control = ControlSleep(timeout)
         #expect(try await push.send("late") == false)
-        try expectWaited(since: start, about: timeout)
+        try await expectWaited(since: start, about: timeout, control: control)
 
         start = .now
+        control = ControlSleep(timeout)
         var parts = try Multipart(["one", "two"])
         #expect(try await push.send(&parts) == false)
-        try expectWaited(since: start, about: timeout)
+        try await expectWaited(since: start, about: timeout, control: control)
         #expect(parts.count == 2, "a send that times out leaves the frames with the caller")
 
         try push.setOption(.sendTimeout, .zero)
         start = .now
         #expect(try await push.send("not now") == false)
-        #expect(ContinuousClock.now - start < .milliseconds(50), "a zero send timeout does not wait")
+        #expect(ContinuousClock.now - start < Slack.atOnce, "a zero send timeout does not wait")
 
         // Draining makes room again.
         try pull.setOption(.receiveTimeout, testTimeout)
@@ -110,19 +115,20 @@ struct AsyncTimeoutTests {
         let context = try Context(defaultLinger: .zero)
         let pull = try PullSocket(context: context)
         let endpoint = try pull.bind(to: transport.bindEndpoint()).endpoint
-        try pull.setOption(.receiveTimeout, .seconds(3))
-        let sender = Task {
-            let push = try PushSocket(context: context)
+        try pull.setOption(.receiveTimeout, .seconds(3) * Slack.factor)
+        // The sender is a thread of its own, so that it sends on time however busy the
+        // cooperative pool is.
+        let sender = try SocketThread(name: "test-sender") { () throws(ZMQError) -> Bool in
+            let push = try makeSocket(SocketType.Push.self, context: context)
             try push.connect(to: endpoint)
-            try await Task.sleep(for: .milliseconds(50))
-            try await push.send("in time")
-            try await Task.sleep(for: .seconds(1))
+            blockingSleep(.milliseconds(50))
+            let sent = try push.send("in time")
+            blockingSleep(.milliseconds(500))
+            return sent
         }
         let start = ContinuousClock.now
-        #expect(try await pull.receiveString() == "in time")
-        #expect(ContinuousClock.now - start < .milliseconds(2_500))
-        sender.cancel()
-        _ = await sender.result
+        #expect(try await pull.receiveString() == "in time", "after \(ContinuousClock.now - start)")
+        #expect(try await sender.value())
     }
 
     @Test("A deadline left by an earlier, shorter wait does not end a later, longer one early")
@@ -133,22 +139,25 @@ struct AsyncTimeoutTests {
         try push.connect(to: pull.bind(to: Transport.inproc.bindEndpoint()).endpoint)
         let slot = SocketSlot(push)
 
-        // First wait: a 500 ms deadline, ended early by a message after 10 ms.
-        try pull.setOption(.receiveTimeout, .milliseconds(500))
-        let first = Task { try await sendLater("first", after: .milliseconds(10), from: slot) }
+        // First wait: a deadline far enough away for a busy test run, ended early by a message.
+        let firstTimeout = Duration.milliseconds(1_500) * (Slack.threadSanitizer ? 3 : 1)
+        try pull.setOption(.receiveTimeout, firstTimeout)
+        let firstStart = ContinuousClock.now
+        let first = try sendLater("first", after: .milliseconds(10), from: slot)
         #expect(try await pull.receiveString() == "first")
-        try await first.value
+        try await first.value()
 
-        // Second wait: 5 s. The first wait's 500 ms deadline comes due while it waits; the
-        // message comes after a second and must be what the receive returns.
-        try pull.setOption(.receiveTimeout, .seconds(5))
-        let second = Task { try await sendLater("second", after: .seconds(1), from: slot) }
+        // Second wait: longer. The first wait's deadline comes due while it waits; the message
+        // comes after that and must be what the receive returns.
+        try pull.setOption(.receiveTimeout, .seconds(10) * Slack.factor)
+        let sendAfter = firstStart + firstTimeout + .milliseconds(300) - .now
+        let second = try sendLater("second", after: sendAfter, from: slot)
         let start = ContinuousClock.now
         let text = try await pull.receiveString()
         let elapsed = ContinuousClock.now - start
         #expect(text == "second", "the receive returned \(text ?? "nil") after \(elapsed)")
-        #expect(elapsed >= .milliseconds(950))
-        try await second.value
+        #expect(ContinuousClock.now > firstStart + firstTimeout, "the first wait's deadline passed during the second")
+        try await second.value()
     }
 
     @Test("A shorter deadline after a longer one still ends its wait on time")
@@ -160,21 +169,23 @@ struct AsyncTimeoutTests {
         let slot = SocketSlot(push)
 
         try pull.setOption(.receiveTimeout, .seconds(3))
-        let first = Task { try await sendLater("first", after: .milliseconds(10), from: slot) }
+        let first = try sendLater("first", after: .milliseconds(10), from: slot)
         #expect(try await pull.receiveString() == "first")
-        try await first.value
+        try await first.value()
 
         let timeout = Duration.milliseconds(100)
         try pull.setOption(.receiveTimeout, timeout)
         let start = ContinuousClock.now
+        let control = ControlSleep(timeout)
         #expect(try await pull.receiveString() == nil)
-        try expectWaited(since: start, about: timeout)
+        try await expectWaited(since: start, about: timeout, control: control)
     }
 
     @Test("Timed waits on many sockets end in deadline order, each after its own timeout")
     func manyDeadlines() async throws {
         let context = try Context(defaultLinger: .zero)
         let timeouts = (0..<40).map { Duration.milliseconds(50 + ($0 * 37) % 400) }
+        let controls = timeouts.map { ControlSleep($0) }
         let results = try await withThrowingTaskGroup(of: (Duration, Duration, Bool).self) { group in
             for timeout in timeouts {
                 let pull = try PullSocket(context: context)
@@ -190,34 +201,49 @@ struct AsyncTimeoutTests {
             for try await result in group { results.append(result) }
             return results
         }
+        var poolLateness = Duration.zero
+        for control in controls { poolLateness = max(poolLateness, await control.lateness) }
         #expect(results.count == timeouts.count)
         for (timeout, elapsed, timedOut) in results {
             #expect(timedOut)
             #expect(elapsed >= timeout - .milliseconds(2), "a \(timeout) timeout ended after \(elapsed)")
-            #expect(elapsed < timeout + .seconds(1), "a \(timeout) timeout ended after \(elapsed)")
+            #expect(elapsed < timeout + poolLateness + Slack.late,
+                    "a \(timeout) timeout ended after \(elapsed) (plain sleeps were up to \(poolLateness) late)")
         }
     }
 }
 
 /// Checks that a wait that started at `start` and timed out took about `timeout`: not less
-/// (give or take the clock's rounding), and not much more on a loaded machine.
+/// (give or take the clock's rounding), and not much later than a plain sleep of the same
+/// length started with it (`control`) ran again.
 private func expectWaited(
     since start: ContinuousClock.Instant,
     about timeout: Duration,
+    control: ControlSleep,
     sourceLocation: SourceLocation = #_sourceLocation
-) throws {
+) async throws {
     let elapsed = ContinuousClock.now - start
+    let poolLateness = await control.lateness
     #expect(elapsed >= timeout - .milliseconds(2), "timed out after \(elapsed), before \(timeout)",
             sourceLocation: sourceLocation)
-    #expect(elapsed < timeout + .seconds(1), "timed out after \(elapsed), long after \(timeout)",
+    #expect(elapsed < timeout + max(poolLateness, .zero) + Slack.late,
+            "timed out after \(elapsed), long after \(timeout) (a plain sleep was \(poolLateness) late)",
             sourceLocation: sourceLocation)
 }
 
-/// Takes the PUSH socket from `slot`, sends `text` after `delay`, and puts it back.
-private func sendLater(_ text: String, after delay: Duration, from slot: SocketSlot<SocketType.Push>) async throws {
-    let push = try slot.take()
-    try await Task.sleep(for: delay)
-    let sent = try await push.send(text)
-    slot.put(push)
-    guard sent else { throw TestFailure("could not send \(text)") }
+/// Starts a thread that takes the PUSH socket from `slot`, sends `text` after `delay`, and
+/// puts the socket back. A thread of its own sends on time however busy the cooperative pool
+/// is.
+private func sendLater(
+    _ text: String,
+    after delay: Duration,
+    from slot: SocketSlot<SocketType.Push>
+) throws -> SocketThread<Void, any Error> {
+    try SocketThread(name: "test-send-later") { () throws -> Void in
+        let push = try slot.take()
+        blockingSleep(delay)
+        let sent = try push.send(text)
+        slot.put(push)
+        guard sent else { throw TestFailure("could not send \(text)") }
+    }
 }
