@@ -132,7 +132,7 @@ func withWatchdog<Result>(
     context: Context,
     progress: Progress,
     stallLimit: Duration = Slack.stall,
-    limit: Duration = .seconds(60),
+    limit: Duration = .seconds(60) * Slack.factor,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> Result
 ) async throws -> Result {
