@@ -53,12 +53,16 @@ build: deps
 demo: build
 	bash Examples/run-demos.sh "$$($(SWIFT) build --show-bin-path)"
 
-# Two runs: the async suites (named Async…) on their own, because the blocking tests hold
-# threads of Swift's cooperative pool (two, on a 2-core machine) for seconds at a time, and
-# the async suites' bounded waits would measure that starvation instead of the library.
+# Three runs. The async suites (named Async…) run apart from the rest, because the blocking
+# tests hold threads of Swift's cooperative pool (two, on a 2-core machine) for seconds at a
+# time, and the async suites' bounded waits would measure that starvation instead of the
+# library. And the library's async suites, which hold a thousand descriptors at times, run
+# apart from the demos' async suites, which start processes: Foundation's Process.run can
+# crash while the process has that many descriptors open.
 test: test-deps
 	$(SWIFT) test --skip '\.Async'
-	$(SWIFT) test --skip-build --filter '\.Async'
+	$(SWIFT) test --skip-build --filter 'ZeroMQTests\.Async'
+	$(SWIFT) test --skip-build --filter 'ExamplesTests\.Async'
 
 bench: test-deps
 	bash Benchmarks/cross-pairs.sh

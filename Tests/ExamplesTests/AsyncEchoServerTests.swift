@@ -38,7 +38,9 @@ private func requestOnce(
     return try await client.receiveMultipart()
 }
 
-@Suite("async-echo-server", .timeLimit(.minutes(1)))
+// Serialized: a test that holds 200 client sockets open must not overlap another test's start of
+// the server process (Foundation's Process.run can crash while many descriptors are open).
+@Suite("async-echo-server", .serialized, .timeLimit(.minutes(1)))
 struct AsyncEchoServerTests {
     @Test("--help describes every option")
     func help() async throws {

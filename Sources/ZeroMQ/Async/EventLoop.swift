@@ -45,6 +45,10 @@ internal final class EventLoop: Sendable {
     /// Jobs of tasks that prefer this thread as their executor (``AsyncEventLoopExecutor``),
     /// run on it between two epoll waits.
     private let jobs = Mutex(JobQueue())
+    /// Offsets into this object that name its three locks for ``ThreadSanitizer``.
+    private static let waitersLock = 0
+    private static let timersLock = 1
+    private static let jobsLock = 2
 
     private init() throws(ZMQError) {
         epoll = epoll_create1(CInt(EPOLL_CLOEXEC))
@@ -91,6 +95,8 @@ internal final class EventLoop: Sendable {
         event.events = EPOLLIN.rawValue | EPOLLET.rawValue
         event.data.fd = waiter.descriptor
         try waiters.withLock { (table) throws(ZMQError) in
+            ThreadSanitizer.acquire(self, lock: Self.waitersLock)
+            defer { ThreadSanitizer.release(self, lock: Self.waitersLock) }
             guard epoll_ctl(epoll, EPOLL_CTL_ADD, waiter.descriptor, &event) == 0 else {
                 throw ZMQError(rawValue: errno).adding(action: .call("epoll_ctl(EPOLL_CTL_ADD) on ZMQ_FD"))
             }
@@ -102,6 +108,8 @@ internal final class EventLoop: Sendable {
     /// descriptor is still open.
     func unregister(_ waiter: SocketWaiter) {
         waiters.withLock { table in
+            ThreadSanitizer.acquire(self, lock: Self.waitersLock)
+            defer { ThreadSanitizer.release(self, lock: Self.waitersLock) }
             var event = epoll_event()
             _ = epoll_ctl(epoll, EPOLL_CTL_DEL, waiter.descriptor, &event)
             if table[waiter.descriptor] === waiter { table[waiter.descriptor] = nil }
@@ -110,7 +118,11 @@ internal final class EventLoop: Sendable {
 
     /// Arranges for `waiter` to be told when `deadline` (monotonic nanoseconds) passes.
     func schedule(_ waiter: SocketWaiter, at deadline: UInt64) {
-        let mustWake = timers.withLock { $0.insert(waiter, at: deadline) }
+        let mustWake = timers.withLock { timers in
+            ThreadSanitizer.acquire(self, lock: Self.timersLock)
+            defer { ThreadSanitizer.release(self, lock: Self.timersLock) }
+            return timers.insert(waiter, at: deadline)
+        }
         if mustWake {
             var one: UInt64 = 1
             _ = write(wakeUp, &one, MemoryLayout<UInt64>.size)
@@ -120,6 +132,8 @@ internal final class EventLoop: Sendable {
     /// Queues a job to run on the event thread; wakes the thread if it sleeps in epoll.
     func enqueue(_ job: UnownedJob) {
         let mustWake = jobs.withLock { queue -> Bool in
+            ThreadSanitizer.acquire(self, lock: Self.jobsLock)
+            defer { ThreadSanitizer.release(self, lock: Self.jobsLock) }
             queue.pending.append(job)
             let sleeping = queue.sleeping
             queue.sleeping = false
@@ -144,26 +158,42 @@ internal final class EventLoop: Sendable {
         let executor = AsyncEventLoopExecutor.instance.map { $0.asUnownedTaskExecutor() }
         while true {
             // Run the jobs queued so far (those queued while they run wait for the next pass).
-            jobs.withLock { swap(&$0.pending, &running) }
+            jobs.withLock { queue in
+                ThreadSanitizer.acquire(self, lock: Self.jobsLock)
+                defer { ThreadSanitizer.release(self, lock: Self.jobsLock) }
+                swap(&queue.pending, &running)
+            }
             if case .success(let executor) = executor {
                 for job in running { job.runSynchronously(on: executor) }
             }
             running.removeAll(keepingCapacity: true)
-            var timeout = timers.withLock { $0.sleepTimeout(now: monotonicNanoseconds()) }
+            var timeout = timers.withLock { timers in
+                ThreadSanitizer.acquire(self, lock: Self.timersLock)
+                defer { ThreadSanitizer.release(self, lock: Self.timersLock) }
+                return timers.sleepTimeout(now: monotonicNanoseconds())
+            }
             let idle = jobs.withLock { queue -> Bool in
+                ThreadSanitizer.acquire(self, lock: Self.jobsLock)
+                defer { ThreadSanitizer.release(self, lock: Self.jobsLock) }
                 guard queue.pending.isEmpty else { return false }
                 queue.sleeping = true
                 return true
             }
             if !idle { timeout = 0 }
             let count = epoll_wait(epoll, events, CInt(capacity), timeout)
-            jobs.withLock { $0.sleeping = false }
+            jobs.withLock { queue in
+                ThreadSanitizer.acquire(self, lock: Self.jobsLock)
+                defer { ThreadSanitizer.release(self, lock: Self.jobsLock) }
+                queue.sleeping = false
+            }
             if count < 0 {
                 // EINTR: a signal; anything else can't happen with valid arguments.
                 continue
             }
             if count > 0 {
                 waiters.withLock { table in
+                    ThreadSanitizer.acquire(self, lock: Self.waitersLock)
+                    defer { ThreadSanitizer.release(self, lock: Self.waitersLock) }
                     for index in 0..<Int(count) {
                         let descriptor = events[index].data.fd
                         if descriptor == wakeUp {
@@ -177,12 +207,20 @@ internal final class EventLoop: Sendable {
                 for waiter in ready { waiter.signal() }
                 ready.removeAll(keepingCapacity: true)
             }
-            timers.withLock { $0.popExpired(now: monotonicNanoseconds(), into: &expired) }
+            timers.withLock { timers in
+                ThreadSanitizer.acquire(self, lock: Self.timersLock)
+                defer { ThreadSanitizer.release(self, lock: Self.timersLock) }
+                timers.popExpired(now: monotonicNanoseconds(), into: &expired)
+            }
             if !expired.isEmpty {
                 let now = monotonicNanoseconds()
                 for entry in expired {
                     if let later = entry.waiter.timerExpired(entry.deadline, now: now) {
-                        _ = timers.withLock { $0.insert(entry.waiter, at: later) }
+                        _ = timers.withLock { timers in
+                            ThreadSanitizer.acquire(self, lock: Self.timersLock)
+                            defer { ThreadSanitizer.release(self, lock: Self.timersLock) }
+                            return timers.insert(entry.waiter, at: later)
+                        }
                     }
                 }
             }

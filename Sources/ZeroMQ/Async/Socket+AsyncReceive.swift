@@ -19,7 +19,8 @@ extension Socket where Kind: ReceivingKind {
     ///   ``ReceiveFlags/dontWait``, or when the socket's ``SocketOption/receiveTimeout``
     ///   passed.
     /// - Throws: `CancellationError` when the task is cancelled while it waits (the frame, if
-    ///   any arrives, stays in the socket for the next receive; `message` is unchanged);
+    ///   any arrives, stays in the socket for the next receive; `message` is left empty, as
+    ///   after any receive that gets nothing: libzmq releases its old payload first);
     ///   ``ZMQError/contextTerminated`` when the context is shut down, also while waiting;
     ///   the other errors of the blocking call.
     ///

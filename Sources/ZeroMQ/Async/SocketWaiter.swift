@@ -63,6 +63,8 @@ internal final class SocketWaiter: Sendable {
     /// - Throws: `CancellationError` when the task is cancelled; what `isReady` throws.
     func wait(deadline: UInt64?, until isReady: () throws(ZMQError) -> Bool) async throws -> Bool {
         state.withLock { state in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             state.signalled = false
             state.cancelled = false
         }
@@ -83,6 +85,8 @@ internal final class SocketWaiter: Sendable {
     private func park(_ continuation: UnsafeContinuation<Wake, Never>, deadline: UInt64?) {
         enum Next { case park, resume(Wake), schedule(UInt64) }
         let next = state.withLock { state -> Next in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             if state.cancelled { return .resume(.cancelled) }
             if state.signalled {
                 state.signalled = false
@@ -109,6 +113,8 @@ internal final class SocketWaiter: Sendable {
 
     private func wake(_ reason: Wake) {
         let continuation = state.withLock { state -> UnsafeContinuation<Wake, Never>? in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             if let continuation = state.continuation.take() {
                 state.deadline = nil
                 return continuation
@@ -124,6 +130,8 @@ internal final class SocketWaiter: Sendable {
     func timerExpired(_ entry: UInt64, now: UInt64) -> UInt64? {
         enum Next { case nothing, resume(UnsafeContinuation<Wake, Never>), reschedule(UInt64) }
         let next = state.withLock { state -> Next in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             if state.queuedDeadline == entry { state.queuedDeadline = nil }
             guard let deadline = state.deadline else { return .nothing }
             if deadline <= now {

@@ -1,3 +1,6 @@
+// `timespec` is declared by the C library's headers, which CZeroMQ's header includes too;
+// under MemberImportVisibility, a build with `-sanitize=thread` attributes it to CZeroMQ
+// and rejects its members without this import.
 internal import CZeroMQ
 
 #if canImport(Glibc)
