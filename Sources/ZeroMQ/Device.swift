@@ -362,6 +362,8 @@ internal final class Steering: Sendable {
     /// and the proxy is ending anyway.
     func terminate() {
         state.withLock { state in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             guard !state.isStopping, !hasEnded.load(ordering: .acquiring) else { return }
             state.isStopping = true
             guard let socket = state.socket.take() else { return }
@@ -374,6 +376,8 @@ internal final class Steering: Sendable {
     func proxyEnded() {
         hasEnded.store(true, ordering: .releasing)
         let waiter = state.withLock { state in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             state.socket.take()?.close()
             return state.waiter
         }
@@ -434,6 +438,8 @@ internal final class Steering: Sendable {
     /// Looks under the lock, and either joins the request in flight or sends a new one.
     private func begin(async: Bool) -> Start {
         state.withLock { state -> Start in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             guard !state.isStopping, !hasEnded.load(ordering: .acquiring) else { return .unavailable }
             if let request = state.request { return .join(request) }
             guard let socket = state.socket.take() else { return .unavailable }
@@ -459,6 +465,8 @@ internal final class Steering: Sendable {
     /// Whether the control socket has a message to read. Looked at under the lock.
     private func hasReplyEvent() -> Bool {
         state.withLock { state in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             guard let socket = state.socket.take() else { return true }
             let events = (try? getInt32(socket.handle, ZMQ_EVENTS)) ?? CInt(ZMQ_POLLIN)
             state.socket = consume socket
@@ -472,6 +480,8 @@ internal final class Steering: Sendable {
     ///   ended, the socket failed, or the reply is malformed); the counters otherwise.
     private func lookForReply() -> ProxyStatistics?? {
         state.withLock { state -> ProxyStatistics?? in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             guard let socket = state.socket.take() else { return .some(nil) }
             var reply = Multipart(capacity: 8)
             let received = try? socket.receive(into: &reply, .dontWait)
@@ -487,6 +497,8 @@ internal final class Steering: Sendable {
     /// Ends the request in flight with `result`, for this call and those that joined it.
     private func finish(_ request: Completion<ProxyStatistics?>, _ result: ProxyStatistics?) -> ProxyStatistics? {
         state.withLock { state in
+            ThreadSanitizer.acquire(self)
+            defer { ThreadSanitizer.release(self) }
             if state.request === request { state.request = nil }
         }
         request.complete(result)

@@ -50,7 +50,7 @@ public final class OutboundWriter: Sendable {
         }
         var pending: Multipart? = parts
         while true {
-            let outcome = queue.withLock { queue in queue.append(&pending) }
+            let outcome = queue.withLock { queue in ThreadSanitizer.critical(self) { queue.append(&pending) } }
             switch outcome {
             case .queued(let wasEmpty):
                 if wasEmpty { owner.signal() }
@@ -110,17 +110,19 @@ public final class OutboundWriter: Sendable {
     }
 
     /// The number of messages queued and not yet sent.
-    public var queuedCount: Int { queue.withLock { $0.count } }
+    public var queuedCount: Int { queue.withLock { queue in ThreadSanitizer.critical(self) { queue.count } } }
 
     private func waitForRoom() async throws {
-        let id = queue.withLock { $0.nextWaiterID() }
+        let id = queue.withLock { queue in ThreadSanitizer.critical(self) { queue.nextWaiterID() } }
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                let resumeNow = queue.withLock { queue in queue.park(continuation, id: id) }
+                let resumeNow = queue.withLock { queue in
+                    ThreadSanitizer.critical(self) { queue.park(continuation, id: id) }
+                }
                 if let resumeNow { continuation.resume(with: resumeNow) }
             }
         } onCancel: {
-            let continuation = queue.withLock { $0.unpark(id: id) }
+            let continuation = queue.withLock { queue in ThreadSanitizer.critical(self) { queue.unpark(id: id) } }
             continuation?.resume(throwing: CancellationError())
         }
     }
@@ -139,19 +141,21 @@ public final class OutboundWriter: Sendable {
         // Sendable, and the closure's argument must stay disconnected from the caller.
         let address = UInt(bitPattern: socket)
         let (stillQueued, writers) = try queue.withLock { (queue) throws(ZMQError) in
-            try queue.drain(into: UnsafeMutableRawPointer(bitPattern: address)!)
+            try ThreadSanitizer.critical(self) { () throws(ZMQError) in
+                try queue.drain(into: UnsafeMutableRawPointer(bitPattern: address)!)
+            }
         }
         for writer in writers { writer.resume() }
         return stillQueued
     }
 
     /// Whether messages are queued.
-    internal var hasQueued: Bool { queue.withLock { $0.count > 0 } }
+    internal var hasQueued: Bool { queue.withLock { queue in ThreadSanitizer.critical(self) { queue.count > 0 } } }
 
     /// Closes the writer: later sends throw, waiting senders are woken with that error, and
     /// what is still queued is released unsent.
     internal func close() {
-        let writers = queue.withLock { $0.close() }
+        let writers = queue.withLock { queue in ThreadSanitizer.critical(self) { queue.close() } }
         for writer in writers {
             writer.resume(throwing: ZMQError(.notSocket, reason: "the socket is no longer served by its owner"))
         }

@@ -39,6 +39,19 @@ internal enum ThreadSanitizer {
         if let releaseFunction { releaseFunction(address(of: object, lock: lock)) }
     }
 
+    /// Runs `body` as a critical section of the lock `object` stands for: call it first thing
+    /// inside the lock.
+    @inline(__always)
+    static func critical<Result: ~Copyable, Failure: Error>(
+        _ object: AnyObject,
+        lock: Int = 0,
+        _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        acquire(object, lock: lock)
+        defer { release(object, lock: lock) }
+        return try body()
+    }
+
     /// An address inside `object` that names one of its locks.
     private static func address(of object: AnyObject, lock: Int) -> UnsafeMutableRawPointer {
         Unmanaged.passUnretained(object).toOpaque() + lock

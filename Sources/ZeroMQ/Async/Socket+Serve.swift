@@ -173,7 +173,7 @@ internal final class ServingState: Sendable {
 
     var hasRoom: Bool { running.load(ordering: .acquiring) < limit }
     var isIdle: Bool { running.load(ordering: .acquiring) == 0 }
-    var failure: (any Error)? { firstFailure.withLock { $0 } }
+    var failure: (any Error)? { firstFailure.withLock { failure in ThreadSanitizer.critical(self) { failure } } }
 
     func enter() {
         running.add(1, ordering: .acquiringAndReleasing)
@@ -186,7 +186,7 @@ internal final class ServingState: Sendable {
     }
 
     func fail(_ error: any Error) {
-        firstFailure.withLock { if $0 == nil { $0 = error } }
+        firstFailure.withLock { failure in ThreadSanitizer.critical(self) { if failure == nil { failure = error } } }
         owner.signal()
     }
 }
@@ -201,6 +201,6 @@ internal final class Handoff: Sendable {
     }
 
     func take() -> Multipart {
-        value.withLock { $0.take() } ?? Multipart(capacity: 1)
+        value.withLock { value in ThreadSanitizer.critical(self) { value.take() } } ?? Multipart(capacity: 1)
     }
 }
