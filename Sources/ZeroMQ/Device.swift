@@ -394,7 +394,9 @@ internal final class Steering: Sendable {
         case .unavailable:
             return nil
         case .join(let request):
-            return request.wait()
+            // The caller driving the request ends it within its deadline; the margin only
+            // keeps this wait bounded should that caller be held up.
+            return request.wait(timeout: Self.replyDeadline + .milliseconds(500)) ?? nil
         case .drive(let request, let deadline, let descriptor, _):
             while true {
                 if let result = lookForReply() { return finish(request, result) }

@@ -19,13 +19,19 @@ public protocol SendingKind: SocketKind {}
 /// A socket type that can receive messages.
 public protocol ReceivingKind: SocketKind {}
 
+/// A socket type that sends and receives in any order, so that one task can go on receiving
+/// while replies computed elsewhere go out: ROUTER, DEALER, PAIR and STREAM. It is what
+/// ``Socket/serve(maxConcurrentRequests:outboundCapacity:_:)`` asks for; REQ and REP, which
+/// must alternate, are not.
+public protocol ServingKind: SendingKind, ReceivingKind {}
+
 /// The socket types of libzmq 4.3, as marker types for ``Socket``.
 ///
 /// The names are ZeroMQ's own terms of art. Each type also has a readable alias, such as
 /// ``PublisherSocket`` for `Socket<SocketType.Pub>`.
 public enum SocketType {
     /// An exclusive pair: one peer, messages both ways. The C type is `ZMQ_PAIR`.
-    public enum Pair: SendingKind, ReceivingKind {
+    public enum Pair: ServingKind {
         /// `ZMQ_PAIR`.
         public static var rawType: CInt { ZMQ_PAIR }
     }
@@ -53,13 +59,13 @@ public enum SocketType {
     }
     /// An asynchronous requester: load-balances outgoing and fair-queues incoming messages.
     /// The C type is `ZMQ_DEALER`.
-    public enum Dealer: SendingKind, ReceivingKind {
+    public enum Dealer: ServingKind {
         /// `ZMQ_DEALER`.
         public static var rawType: CInt { ZMQ_DEALER }
     }
     /// An asynchronous replier: prefixes each received message with its sender's routing id
     /// and routes outgoing messages by their first frame. The C type is `ZMQ_ROUTER`.
-    public enum Router: SendingKind, ReceivingKind {
+    public enum Router: ServingKind {
         /// `ZMQ_ROUTER`.
         public static var rawType: CInt { ZMQ_ROUTER }
     }
@@ -88,7 +94,7 @@ public enum SocketType {
     }
     /// A raw TCP socket: talks to non-ZeroMQ peers, each message prefixed with the peer's
     /// routing id. The C type is `ZMQ_STREAM`.
-    public enum Stream: SendingKind, ReceivingKind {
+    public enum Stream: ServingKind {
         /// `ZMQ_STREAM`.
         public static var rawType: CInt { ZMQ_STREAM }
     }

@@ -33,8 +33,12 @@ extension Device {
     /// The async counterpart of ``statistics()``, with the same results; calls made while
     /// one is waiting for the proxy's reply share that reply.
     ///
+    /// A call that shares another's request waits for that request's end (at most about a
+    /// second). After a call that gave up, its late reply can still be on its way, and the
+    /// next call may then report those slightly older counters.
+    ///
     /// - Returns: The counters, or `nil` if the device has ended or is stopping, gave no reply
-    ///   within a second, or the task was cancelled while waiting.
+    ///   within a second, or the task that sent the request was cancelled while waiting.
     ///
     /// The corresponding C call is the steerable proxy's `STATISTICS` command.
     public func statistics() async -> ProxyStatistics? {

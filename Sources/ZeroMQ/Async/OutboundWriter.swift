@@ -173,6 +173,9 @@ internal struct OutboundQueue: ~Copyable {
     private var isClosed = false
     private var waiters: [(id: UInt64, continuation: UnsafeContinuation<Void, any Error>)] = []
     private var waiterCounter: UInt64 = 0
+    /// Senders cancelled before they parked: `park` turns them away, so that a cancellation
+    /// that comes between a full queue and the parking is not lost.
+    private var cancelledWaiters: Set<UInt64> = []
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -199,6 +202,7 @@ internal struct OutboundQueue: ~Copyable {
 
     /// Parks a sender waiting for room, unless room or closing came first.
     mutating func park(_ continuation: UnsafeContinuation<Void, any Error>, id: UInt64) -> Result<Void, any Error>? {
+        if cancelledWaiters.remove(id) != nil { return .failure(CancellationError()) }
         if isClosed { return .failure(ZMQError(.notSocket, reason: "the socket is no longer served by its owner")) }
         // Checked under the lock the owner drains under, so room made since the failed
         // append is seen here and no wake-up is lost.
@@ -207,9 +211,13 @@ internal struct OutboundQueue: ~Copyable {
         return nil
     }
 
-    /// Removes a parked sender, for its cancellation.
+    /// Removes a parked sender, for its cancellation; one that has not parked yet is turned
+    /// away when it does.
     mutating func unpark(id: UInt64) -> UnsafeContinuation<Void, any Error>? {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else {
+            cancelledWaiters.insert(id)
+            return nil
+        }
         return waiters.remove(at: index).continuation
     }
 

@@ -1,7 +1,7 @@
 internal import CZeroMQ
 import Synchronization
 
-extension Socket where Kind: SendingKind & ReceivingKind {
+extension Socket where Kind: ServingKind {
     /// Serves the socket: receives each message and hands it to `handler` in a child task,
     /// while the replies those tasks queue on an ``OutboundWriter`` go out through the same
     /// socket.
@@ -26,8 +26,16 @@ extension Socket where Kind: SendingKind & ReceivingKind {
     /// `maxConcurrentRequests` handlers run at once: beyond that the socket is not read, and
     /// libzmq's high-water marks push back on the peers.
     ///
+    /// It serves the socket types whose sends and receives need not alternate
+    /// (``ServingKind``: ROUTER, DEALER, PAIR, STREAM); a REP socket answers one request at a
+    /// time by design. Replies go out in the order they were queued. Leave
+    /// ``Socket/setMandatoryRouting(_:)`` off for a served ROUTER (the default): with it on, a
+    /// reply to a peer at its high-water mark holds up those queued after it, and since the
+    /// socket then still reports room for its other peers, the owner retries it without
+    /// waiting until that peer has room.
+    ///
     /// Serving ends when the context is shut down (the call returns) or the calling task is
-    /// cancelled (it throws `CancellationError`). Either way it stops receiving, cancels the
+    /// cancelled (it throws `CancellationError`; requests not yet received stay in the socket). Either way it stops receiving, cancels the
     /// handlers still running and waits for them, sends without waiting the replies already
     /// queued, then closes the writer. If a handler throws, serving ends the same way and the
     /// call throws that error; catch errors inside the handler to keep serving.
@@ -56,6 +64,9 @@ extension Socket where Kind: SendingKind & ReceivingKind {
                 var request = Multipart()
                 while true {
                     if let error = state.failure { throw error }
+                    // Checked before each receive: a cancelled server takes no more requests,
+                    // which stay in the socket, rather than hand them to cancelled handlers.
+                    try Task.checkCancellation()
                     _ = try writer.drain(into: handle)
                     if state.hasRoom, try request.receive(on: handle, flags: ZMQ_DONTWAIT) {
                         state.enter()
@@ -144,6 +155,7 @@ extension Socket where Kind: SendingKind {
             }
             while true {
                 if state.failure != nil { break }
+                try Task.checkCancellation()
                 let stillQueued = try writer.drain(into: handle)
                 if !stillQueued && state.isIdle { break }
                 _ = try await waiter.wait(deadline: nil) { () throws(ZMQError) -> Bool in

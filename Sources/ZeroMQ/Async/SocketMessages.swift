@@ -20,7 +20,9 @@ extension Socket where Kind: ReceivingKind {
     /// ``receive(into:_:)-64v2b`` with a reused ``Message`` instead; for whole multipart
     /// messages, use ``multipartMessages``.
     ///
-    /// The sequence belongs to the socket's owner, like the socket: it is not `Sendable`.
+    /// The sequence belongs to the socket's owner, like the socket: it is not `Sendable`. It
+    /// keeps the libzmq socket open for as long as it lives, even past ``close()``; iterate it
+    /// where you use the socket, and let both go together.
     public var messages: SocketMessages { SocketMessages(owner: owner) }
 
     /// The socket's incoming multipart messages as an asynchronous sequence, each element one

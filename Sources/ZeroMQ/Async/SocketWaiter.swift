@@ -92,6 +92,8 @@ internal final class SocketWaiter: Sendable {
                 state.signalled = false
                 return .resume(.ready)
             }
+            // One owner, one wait at a time: the compiler sees to it, and this checks it.
+            precondition(state.continuation == nil, "two tasks wait on one socket at once")
             state.continuation = continuation
             guard let deadline else { return .park }
             state.deadline = deadline

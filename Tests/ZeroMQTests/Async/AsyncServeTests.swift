@@ -89,4 +89,31 @@ struct AsyncServeTests {
         context.shutdown()
         try await serving.value
     }
+
+    @Test("cancelling a writer whose queue is full ends it, whenever the cancellation comes")
+    func cancellingAFullWriterEnds() async throws {
+        let context = try Context(defaultLinger: .zero)
+        for round in 0..<100 {
+            let endpoint = Transport.inproc.bindEndpoint()
+            let feeding = Task {
+                // No peer: the PUSH socket takes nothing, so the writer's queue stays full and
+                // its senders wait for room.
+                let push = try PushSocket(context: context)
+                try push.bind(to: endpoint)
+                try await push.withOutboundWriter(capacity: 1) { writer in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0..<4 {
+                            group.addTask { while true { try await writer.send("x") } }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+            }
+            try await Task.sleep(for: .microseconds(round % 7 * 300))
+            feeding.cancel()
+            let outcome = try await withTimeout(.seconds(10)) { await feeding.result }
+            #expect(throws: CancellationError.self, "round \(round)") { try outcome.get() }
+        }
+    }
 }
+
