@@ -86,13 +86,7 @@ extension Socket where Kind: ReceivingKind {
     /// The corresponding C function is `zmq_msg_recv`, once per frame.
     @discardableResult
     public func receive(into parts: inout Multipart, _ flags: ReceiveFlags = []) async throws -> Bool {
-        let raw = flags.rawValue | ZMQ_DONTWAIT
-        if try parts.receive(on: handle, flags: raw) { return true }
-        if flags.contains(.dontWait) { return false }
-        let handle = self.handle
-        return try await retryWhenReady(.readable) { () throws(ZMQError) -> Bool? in
-            try parts.receive(on: handle, flags: raw) ? true : nil
-        } ?? false
+        try await owner.receive(into: &parts, flags: flags.rawValue)
     }
 
     /// Receives one whole multipart message as arrays of bytes, suspending until one arrives.

@@ -116,17 +116,37 @@ public struct SocketMultipartMessages: AsyncSequence {
 }
 
 extension SocketOwner {
+    /// Receives a frame, trying first and waiting only on "would block" (the body of the async
+    /// `receive(into:)` that is not inlined into callers).
+    func receive(into message: inout Message, flags: CInt) async throws -> Bool {
+        let handle = self.handle
+        let raw = flags | ZMQ_DONTWAIT
+        if try valueOrWouldBlock({ zmq_msg_recv(&message.raw, handle, raw) }) != nil { return true }
+        if flags & ZMQ_DONTWAIT != 0 { return false }
+        return try await retryWhenReady(.readable) { () throws(ZMQError) -> Bool? in
+            try valueOrWouldBlock { zmq_msg_recv(&message.raw, handle, raw) } != nil ? true : nil
+        } ?? false
+    }
+
+    /// Receives a whole multipart message, trying first and waiting only on "would block";
+    /// the body of `Socket.receive(into: inout Multipart) async`.
+    func receive(into parts: inout Multipart, flags: CInt) async throws -> Bool {
+        let handle = self.handle
+        let raw = flags | ZMQ_DONTWAIT
+        if try parts.receive(on: handle, flags: raw) { return true }
+        if flags & ZMQ_DONTWAIT != 0 { return false }
+        return try await retryWhenReady(.readable) { () throws(ZMQError) -> Bool? in
+            try parts.receive(on: handle, flags: raw) ? true : nil
+        } ?? false
+    }
+
     /// One step of a message sequence: checks for cancellation, then receives a frame.
     ///
     /// - Returns: `false` at the end of the sequence (context shut down, receive timeout).
     func receiveForSequence(into message: inout Message) async throws -> Bool {
         try Task.checkCancellation()
-        let handle = self.handle
         do {
-            if try valueOrWouldBlock({ zmq_msg_recv(&message.raw, handle, ZMQ_DONTWAIT) }) != nil { return true }
-            return try await retryWhenReady(.readable) { () throws(ZMQError) -> Bool? in
-                try valueOrWouldBlock { zmq_msg_recv(&message.raw, handle, ZMQ_DONTWAIT) } != nil ? true : nil
-            } ?? false
+            return try await receive(into: &message, flags: 0)
         } catch let error as ZMQError where error == .contextTerminated {
             return false
         }
@@ -135,12 +155,8 @@ extension SocketOwner {
     /// One step of a multipart message sequence; see `receiveForSequence(into:)`.
     func receiveForSequence(into parts: inout Multipart) async throws -> Bool {
         try Task.checkCancellation()
-        let handle = self.handle
         do {
-            if try parts.receive(on: handle, flags: ZMQ_DONTWAIT) { return true }
-            return try await retryWhenReady(.readable) { () throws(ZMQError) -> Bool? in
-                try parts.receive(on: handle, flags: ZMQ_DONTWAIT) ? true : nil
-            } ?? false
+            return try await receive(into: &parts, flags: 0)
         } catch let error as ZMQError where error == .contextTerminated {
             return false
         }
