@@ -636,3 +636,83 @@ struct CertificateTests {
         #expect(parsed > 0)
     }
 }
+
+@Suite(
+    "CURVE certificates with pyzmq",
+    .enabled(if: PythonPeer.hasPyZMQ, "pyzmq is not installed; run `pip install pyzmq` to test against it")
+)
+struct CertificateInteropTests {
+    /// Runs a Python script and returns the lines it printed, recording an issue if it fails.
+    private func run(_ script: String, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+        guard let peer = try? PythonPeer(script: script, arguments: arguments) else {
+            Issue.record("cannot start python3", sourceLocation: sourceLocation)
+            return []
+        }
+        let (status, output, errors) = peer.finish()
+        #expect(status == 0, "the Python script failed: \(errors)", sourceLocation: sourceLocation)
+        return output.split(separator: "\n").map(String.init)
+    }
+
+    @Test("Files written by pyzmq's create_certificates load here with the keys pyzmq's load_certificate reads")
+    func pyzmqFilesLoadHere() throws {
+        let folder = try ScratchFolder()
+        let printed = run(#"""
+            import sys, zmq.auth
+            public_file, secret_file = zmq.auth.create_certificates(
+                sys.argv[1], "py", metadata={"email": "py@example.com", "name": "Py Thon"})
+            public_key, secret_key = zmq.auth.load_certificate(secret_file)
+            print(public_key.decode())
+            print(secret_key.decode())
+            """#, [folder.path])
+        try #require(printed.count == 2)
+        let (publicZ85, secretZ85) = (printed[0], printed[1])
+        let secretFile = folder.file("py.key_secret")
+
+        // pyzmq creates the secret file with the default permissions; unless the umask is
+        // strict, that is readable by others, and refused.
+        let mode = permissions(of: secretFile)
+        if mode & 0o077 != 0 {
+            #expect(throws: CertificateError(.insecurePermissions(mode: UInt32(mode)), path: secretFile)) {
+                try CurveCertificate(contentsOf: secretFile)
+            }
+            #expect(chmod(secretFile, 0o600) == 0)
+        }
+        let secret = try CurveCertificate(contentsOf: secretFile)
+        #expect(secret.publicKey.z85 == publicZ85)
+        #expect(secret.secretKey?.revealedZ85 == secretZ85)
+        // pyzmq writes metadata unquoted, and only in the secret file.
+        #expect(secret.metadata == ["email": "py@example.com", "name": "Py Thon"])
+
+        let published = try CurveCertificate(contentsOf: folder.file("py.key"))
+        #expect(published.publicKey.z85 == publicZ85)
+        #expect(published.secretKey == nil)
+        #expect(try CurveCertificate.publicKeys(inDirectory: folder.path).map(\.z85) == [publicZ85])
+    }
+
+    @Test("Files saved here load in pyzmq with the same keys, one by one and as a folder")
+    func ourFilesLoadInPyzmq() throws {
+        let folder = try ScratchFolder()
+        let server = try CurveCertificate.generate(metadata: ["email": "swift@example.com", "note": "a \"quoted\" # value"])
+        let client = try CurveCertificate.generate()
+        try server.save(inDirectory: folder.path, name: "server")
+        try client.save(inDirectory: folder.path, name: "client")
+        let printed = run(#"""
+            import sys, os, zmq.auth
+            folder = sys.argv[1]
+            for name in ("server", "client"):
+                public_key, secret_key = zmq.auth.load_certificate(os.path.join(folder, name + ".key"))
+                assert secret_key is None, name
+                print(public_key.decode())
+                public_key, secret_key = zmq.auth.load_certificate(os.path.join(folder, name + ".key_secret"))
+                print(public_key.decode())
+                print(secret_key.decode())
+            print(" ".join(sorted(key.decode() for key in zmq.auth.load_certificates(folder))))
+            """#, [folder.path])
+        try #require(printed.count == 7)
+        let serverSecret = try #require(server.secretKey).revealedZ85
+        let clientSecret = try #require(client.secretKey).revealedZ85
+        #expect(Array(printed[0..<3]) == [server.publicKey.z85, server.publicKey.z85, serverSecret])
+        #expect(Array(printed[3..<6]) == [client.publicKey.z85, client.publicKey.z85, clientSecret])
+        #expect(printed[6] == [server.publicKey.z85, client.publicKey.z85].sorted().joined(separator: " "))
+    }
+}
