@@ -377,6 +377,8 @@ struct CertificateTests {
          .duplicate("a metadata name", firstLine: 2), 4),
         ("an indentation of 2 spaces", "curve\n  public-key = \"\(FixedKeys.clientPublic)\"\n",
          .syntax("indented by 2 spaces; ZPL indents with 4 spaces per level"), 2),
+        ("an indentation of 1 space", "curve\n public-key = \"\(FixedKeys.clientPublic)\"\n",
+         .syntax("indented by 1 space; ZPL indents with 4 spaces per level"), 2),
         ("an indentation by a tab", "curve\n\tpublic-key = \"\(FixedKeys.clientPublic)\"\n",
          .syntax("indented with a tab; ZPL indents with 4 spaces per level"), 2),
         ("an indentation two levels deep", "curve\n        public-key = \"\(FixedKeys.clientPublic)\"\n",

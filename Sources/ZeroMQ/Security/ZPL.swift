@@ -104,7 +104,7 @@ internal enum ZPL {
             throw failure("indented with a tab; ZPL indents with 4 spaces per level")
         }
         guard indentation % 4 == 0 else {
-            throw failure("indented by \(indentation) spaces; ZPL indents with 4 spaces per level")
+            throw failure("indented by \(indentation) space\(indentation == 1 ? "" : "s"); ZPL indents with 4 spaces per level")
         }
 
         let nameStart = position
