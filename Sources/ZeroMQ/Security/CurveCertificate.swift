@@ -11,8 +11,11 @@
 /// try server.save(inDirectory: "certs", name: "server")   // certs/server.key, certs/server.key_secret (0600)
 ///
 /// let loaded = try CurveCertificate(contentsOf: "certs/server.key_secret")
-/// try socket.setOption(.curveSecretKey, loaded.secretKey!)
-/// let allowed = try CurveCertificate.publicKeys(inDirectory: "certs/clients")
+/// if let secretKey = loaded.secretKey {
+///     try socket.setOption(.curveServer, true)
+///     try socket.setOption(.curveSecretKey, secretKey)
+/// }
+/// let clients = try CurveCertificate.publicKeys(inDirectory: "certs/clients")
 /// ```
 ///
 /// Secrets stay secret: a secret file is created with mode 0600 and never exists with wider
