@@ -13,7 +13,7 @@ let demos = [
     "echo-server", "echo-client",
     "soccer-publisher", "soccer-subscriber",
     "pipeline-ventilator", "pipeline-worker", "pipeline-sink",
-    "zmq-device",
+    "zmq-device", "zmq-keygen",
     "async-echo-server",
 ]
 
