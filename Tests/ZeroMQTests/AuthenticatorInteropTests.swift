@@ -28,9 +28,9 @@ struct AuthenticatorInteropTests {
         authenticator.setDecisionHandler(log.record)
         let serverKeys = try CurveKeyPair.generate()
         let allowed = try CurveKeyPair.generate()
-        authenticator.setPolicy(.curve(.keys([allowed.publicKey])))
-        authenticator.setPolicy(.plain(["admin": "secret"]), forDomain: "plain")
-        authenticator.setPolicy(.addresses(allowing: [try IPAddressRange("127.0.0.2")]), forDomain: "ip")
+        try authenticator.setPolicy(.curve(.keys([allowed.publicKey])))
+        try authenticator.setPolicy(.plain(["admin": "secret"]), forDomain: "plain")
+        try authenticator.setPolicy(.addresses(allowing: [try IPAddressRange("127.0.0.2")]), forDomain: "ip")
 
         let curve = try makeSocket(SocketType.Rep.self, context: context)
         try TestSecurity.curveServer(serverKeys).apply(to: curve)
@@ -232,7 +232,12 @@ struct AuthenticatorInteropTests {
             if client.admitted {
                 #expect(outcome == .replied, "\(client.name)")
             } else if client.name == "curve-plaintext" {
-                #expect(outcome == .refused(.protocol(.mechanismMismatch)), "\(client.name)")
+                // The server's ERROR says why, unless the connection was already closed.
+                if case .refused(let failure) = outcome {
+                    #expect(isMismatchOrHangUp(.handshakeFailed(failure)), "\(client.name): \(failure)")
+                } else {
+                    Issue.record("\(client.name): \(outcome)")
+                }
             } else {
                 #expect(outcome == .refused(.authentication(statusCode: 400)), "\(client.name)")
             }

@@ -11,10 +11,11 @@ import Glibc
 // that nothing crosses for those who don't; what it logs; how it stops. The checks on pyzmq
 // as the independent peer are in AuthenticatorInteropTests.swift.
 //
-// A refused client's handshake fails and libzmq ends its connection for good (an
-// authentication failure is a protocol error: no reconnection, and its queued messages are
-// dropped). Each refusal test waits for the refusal itself (the monitor events on both sides
-// and the decision) and then checks that no message got through in a short window after it.
+// A refused client's handshake fails. libzmq does not reconnect a client that read the
+// server's ERROR (a protocol error), but one that found the connection already closed
+// reconnects and is asked about again. Each refusal test waits for the refusal itself (the
+// monitor events on both sides and the decision) and then checks that no message got
+// through in a short window after it.
 //
 // Swift Testing's #expect can't take an expression that uses a noncopyable value (a socket,
 // a monitor), so each check reads the value into a local first.
@@ -229,7 +230,7 @@ struct AuthenticatorTests {
         defer { authenticator.stop() }
         let serverKeys = try CurveKeyPair.generate()
         let clientKeys = try CurveKeyPair.generate()
-        authenticator.setPolicy(.curve(.keys([clientKeys.publicKey])))
+        try authenticator.setPolicy(.curve(.keys([clientKeys.publicKey])))
 
         let server = try makeServer(context, .curveServer(serverKeys))
         let endpoint = try server.bind(to: transport.bindEndpoint()).endpoint
@@ -254,7 +255,7 @@ struct AuthenticatorTests {
         let serverKeys = try CurveKeyPair.generate()
         let known = try CurveKeyPair.generate()
         let stranger = try CurveKeyPair.generate()
-        authenticator.setPolicy(.curve(.keys([known.publicKey])))
+        try authenticator.setPolicy(.curve(.keys([known.publicKey])))
 
         let server = try makeServer(context, .curveServer(serverKeys))
         var serverMonitor = try server.monitor(events: .handshakeFailed)
@@ -279,7 +280,7 @@ struct AuthenticatorTests {
         let (authenticator, log) = try startAuthenticator(context)
         defer { authenticator.stop() }
         let serverKeys = try CurveKeyPair.generate()
-        authenticator.setPolicy(.curve(.any))
+        try authenticator.setPolicy(.curve(.any))
 
         let server = try makeServer(context, .curveServer(serverKeys))
         var serverMonitor = try server.monitor(events: .handshakeFailed)
@@ -292,8 +293,9 @@ struct AuthenticatorTests {
         // The mechanisms differ, so the handshake fails before the ZAP handler is asked.
         let serverEvent = try awaitEvent(on: &serverMonitor)
         #expect(serverEvent?.kind == .handshakeFailed(.protocol(.mechanismMismatch)))
+        // The client reads the server's ERROR, or finds the connection already closed.
         let clientEvent = try awaitEvent(on: &clientMonitor)
-        #expect(clientEvent?.kind == .handshakeFailed(.protocol(.mechanismMismatch)))
+        #expect(clientEvent.map { isMismatchOrHangUp($0.kind) } == true, "\(String(describing: clientEvent))")
         try expectNothingCrosses(to: server, from: client)
         #expect(log.all.isEmpty)
     }
@@ -305,7 +307,7 @@ struct AuthenticatorTests {
         let context = try Context()
         let (authenticator, log) = try startAuthenticator(context)
         defer { authenticator.stop() }
-        authenticator.setPolicy(.plain(["alice": "correct horse"]))
+        try authenticator.setPolicy(.plain(["alice": "correct horse"]))
 
         let server = try makeServer(context, .plainServer)
         let endpoint = try server.bind(to: transport.bindEndpoint()).endpoint
@@ -323,7 +325,7 @@ struct AuthenticatorTests {
         let context = try Context()
         let (authenticator, log) = try startAuthenticator(context)
         defer { authenticator.stop() }
-        authenticator.setPolicy(.plain(["alice": "correct horse"]))
+        try authenticator.setPolicy(.plain(["alice": "correct horse"]))
         let wrongPassword = "wrong-\(UUID().uuidString)"
 
         let server = try makeServer(context, .plainServer)
@@ -359,7 +361,7 @@ struct AuthenticatorTests {
         let clientKeys = try CurveKeyPair.generate()
         var policy = AuthenticationPolicy.curve(.any)
         policy.allowedAddresses = [try IPAddressRange("127.0.0.2")]
-        authenticator.setPolicy(policy)
+        try authenticator.setPolicy(policy)
 
         let server = try makeServer(context, .curveServer(serverKeys))
         var serverMonitor = try server.monitor(events: .handshakeFailed)
@@ -392,7 +394,7 @@ struct AuthenticatorTests {
         let context = try Context()
         let (authenticator, log) = try startAuthenticator(context)
         defer { authenticator.stop() }
-        authenticator.setPolicy(.addresses(denying: [try IPAddressRange("127.0.0.1")]), forDomain: "public")
+        try authenticator.setPolicy(.addresses(denying: [try IPAddressRange("127.0.0.1")]), forDomain: "public")
 
         let server = try makeServer(context, .nullWithDomain("public"))
         var serverMonitor = try server.monitor(events: .handshakeFailed)
@@ -421,7 +423,7 @@ struct AuthenticatorTests {
         let context = try Context()
         let (authenticator, log) = try startAuthenticator(context)
         defer { authenticator.stop() }
-        authenticator.setPolicy(.addresses(denying: [try IPAddressRange("127.0.0.1")]), forDomain: "public")
+        try authenticator.setPolicy(.addresses(denying: [try IPAddressRange("127.0.0.1")]), forDomain: "public")
 
         let server = try makeServer(context, .nullWithDomain("public"))
         try server.setOption(.ipv6, true)
@@ -441,7 +443,7 @@ struct AuthenticatorTests {
         let context = try Context()
         let (authenticator, log) = try startAuthenticator(context)
         defer { authenticator.stop() }
-        authenticator.setPolicy(.addresses(allowing: [try IPAddressRange("::1/128")]), forDomain: "v6")
+        try authenticator.setPolicy(.addresses(allowing: [try IPAddressRange("::1/128")]), forDomain: "v6")
 
         let server = try makeServer(context, .nullWithDomain("v6"))
         try server.setOption(.ipv6, true)
@@ -485,8 +487,8 @@ struct AuthenticatorTests {
         let serverKeys = try CurveKeyPair.generate()
         let alpha = try CurveKeyPair.generate()
         let beta = try CurveKeyPair.generate()
-        authenticator.setPolicy(.curve(.keys([alpha.publicKey])), forDomain: "alpha")
-        authenticator.setPolicy(.curve(.keys([beta.publicKey])))
+        try authenticator.setPolicy(.curve(.keys([alpha.publicKey])), forDomain: "alpha")
+        try authenticator.setPolicy(.curve(.keys([beta.publicKey])))
         #expect(authenticator.policy(forDomain: "alpha") == .curve(.keys([alpha.publicKey])))
         #expect(authenticator.policy(forDomain: "other") == nil)
         #expect(Set(authenticator.policies.keys) == ["alpha", Authenticator.anyDomain])
@@ -522,7 +524,7 @@ struct AuthenticatorTests {
         defer { authenticator.stop() }
         let serverKeys = try CurveKeyPair.generate()
         let clientKeys = try CurveKeyPair.generate()
-        authenticator.setPolicy(.curve(.keys([])))
+        try authenticator.setPolicy(.curve(.keys([])))
 
         let server = try makeServer(context, .curveServer(serverKeys))
         let endpoint = try server.bind(to: "tcp://127.0.0.1:*").endpoint
@@ -531,9 +533,12 @@ struct AuthenticatorTests {
         _ = try refused.send("while the key is unknown")
         #expect(log.first { !$0.isAllowed }?.denialReason == .unknownKey)
         try expectNothingCrosses(to: server, from: refused)
+        // A refused client that saw the connection drop before the server's ERROR reconnects
+        // and asks again; close it, so that it can't get in once its key is allowed.
+        refused.close()
 
         // Once the key is allowed, the next connection with it gets in.
-        authenticator.setPolicy(.curve(.keys([clientKeys.publicKey])))
+        try authenticator.setPolicy(.curve(.keys([clientKeys.publicKey])))
         let admitted = try makeClient(context, .curveClient(server: serverKeys.publicKey, client: clientKeys))
         try admitted.connect(to: endpoint)
         let exchange = try roundTrip(from: admitted, to: server, payload: "now the key is known")
@@ -541,7 +546,7 @@ struct AuthenticatorTests {
         #expect(exchange.userID == clientKeys.publicKey.z85)
 
         // Taking the key away again refuses the next connection; the open one stays.
-        authenticator.setPolicy(.curve(.keys([])))
+        try authenticator.setPolicy(.curve(.keys([])))
         let before = log.all.count
         let third = try makeClient(context, .curveClient(server: serverKeys.publicKey, client: clientKeys))
         try third.connect(to: endpoint)
@@ -550,13 +555,83 @@ struct AuthenticatorTests {
         #expect(again.received == "still connected" && again.replied)
     }
 
+    // MARK: - Certificate directories
+
+    @Test func aCertificateDirectoryAdmitsItsKeysAndAReloadPicksUpChanges() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let alice = try CurveKeyPair.generate()
+        let bob = try CurveKeyPair.generate()
+        let carol = try CurveKeyPair.generate()
+        _ = try CurveCertificate(publicKey: alice.publicKey).save(inDirectory: directory, name: "alice")
+        // A secret file alone is not a public certificate: carol stays out.
+        try CurveCertificate(keyPair: carol).writeSecretFile(to: "\(directory)/carol.key_secret")
+
+        let context = try Context()
+        let authenticator = try Authenticator(context: context)
+        defer { authenticator.stop() }
+        try authenticator.setPolicy(.curve(.certificates(directory: directory)))
+        #expect(try askDirectly(context, [curveZAPRequest(alice.publicKey), curveZAPRequest(bob.publicKey), curveZAPRequest(carol.publicKey)])
+            .map(\.status) == ["200", "400", "400"])
+
+        // A real handshake with alice's key, identified by it.
+        let serverKeys = try CurveKeyPair.generate()
+        let server = try makeServer(context, .curveServer(serverKeys))
+        let endpoint = try server.bind(to: "tcp://127.0.0.1:*").endpoint
+        let client = try makeClient(context, .curveClient(server: serverKeys.publicKey, client: alice))
+        try client.connect(to: endpoint)
+        let exchange = try roundTrip(from: client, to: server, payload: "certified")
+        #expect(exchange.received == "certified" && exchange.userID == alice.publicKey.z85)
+
+        // bob's certificate arrives: it counts only after a reload. alice's goes away.
+        _ = try CurveCertificate(publicKey: bob.publicKey).save(inDirectory: directory, name: "bob")
+        #expect(try askDirectly(context, [curveZAPRequest(bob.publicKey)]).map(\.status) == ["400"])
+        try authenticator.reloadCertificates()
+        #expect(try askDirectly(context, [curveZAPRequest(bob.publicKey)]).map(\.status) == ["200"])
+        try FileManager.default.removeItem(atPath: "\(directory)/alice.key")
+        try authenticator.reloadCertificates()
+        #expect(try askDirectly(context, [curveZAPRequest(alice.publicKey), curveZAPRequest(bob.publicKey)])
+            .map(\.status) == ["400", "200"])
+    }
+
+    @Test func aBrokenCertificateIsReportedAndTheKeysInForceStay() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let alice = try CurveKeyPair.generate()
+        _ = try CurveCertificate(publicKey: alice.publicKey).save(inDirectory: directory, name: "alice")
+        let context = try Context()
+        let authenticator = try Authenticator(context: context)
+        defer { authenticator.stop() }
+        let policy = AuthenticationPolicy.curve(.certificates(directory: directory))
+        try authenticator.setPolicy(policy)
+
+        _ = FileManager.default.createFile(
+            atPath: "\(directory)/broken.key", contents: Data("curve\n    public-key = \"not a key\"\n".utf8))
+        #expect {
+            try authenticator.reloadCertificates()
+        } throws: { error in
+            (error as? CertificateError)?.path == "\(directory)/broken.key"
+        }
+        #expect(try askDirectly(context, [curveZAPRequest(alice.publicKey)]).map(\.status) == ["200"])
+        #expect {
+            try authenticator.setPolicy(policy, forDomain: "other")
+        } throws: { error in
+            (error as? CertificateError)?.path == "\(directory)/broken.key"
+        }
+        #expect(authenticator.policy(forDomain: "other") == nil)
+        #expect(throws: CertificateError.self) {
+            try authenticator.setPolicy(.curve(.certificates(directory: "\(directory)/missing")))
+        }
+        #expect(authenticator.policy(forDomain: Authenticator.anyDomain) == policy)
+    }
+
     // MARK: - Decisions
 
     @Test func theDecisionHandlerSeesEveryRequestOnTheAuthenticatorsThread() throws {
         let context = try Context()
         let authenticator = try Authenticator(context: context)
         defer { authenticator.stop() }
-        authenticator.setPolicy(.addresses(allowing: [try IPAddressRange("10.0.0.0/8")]))
+        try authenticator.setPolicy(.addresses(allowing: [try IPAddressRange("10.0.0.0/8")]))
         let threads = Mutex<Set<UInt>>([])
         let seen = Mutex<[AuthenticationDecision]>([])
         authenticator.setDecisionHandler { decision in
@@ -583,7 +658,7 @@ struct AuthenticatorTests {
     @Test func aDecisionsStreamNobodyReadsKeepsOnlyTheNewest() async throws {
         let context = try Context()
         let authenticator = try Authenticator(context: context)
-        authenticator.setPolicy(.addresses())
+        try authenticator.setPolicy(.addresses())
         let newest = authenticator.decisions(bufferingNewest: 2)
         let everything = authenticator.decisions(bufferingNewest: 100)
         let addresses = (1...5).map { "10.0.0.\($0)" }
@@ -608,7 +683,7 @@ struct AuthenticatorTests {
         let context = try Context()
         let authenticator = try Authenticator(context: context)
         defer { authenticator.stop() }
-        authenticator.setPolicy(AuthenticationPolicy(curveClients: .any, plainCredentials: ["a": "b"]))
+        try authenticator.setPolicy(AuthenticationPolicy(curveClients: .any, plainCredentials: ["a": "b"]))
         let log = DecisionLog()
         authenticator.setDecisionHandler(log.record)
 
@@ -705,7 +780,7 @@ struct AuthenticatorTests {
     @Test func terminatingTheContextWhileTheAuthenticatorRunsDoesNotHang() throws {
         let context = try Context()
         let authenticator = try Authenticator(context: context)
-        authenticator.setPolicy(.curve(.any))
+        try authenticator.setPolicy(.curve(.any))
         let terminate = BackgroundThread { context.terminate() }
         #expect(terminate.wait() != nil, "terminate() waited for the authenticator")
         #expect(!authenticator.isRunning)
@@ -715,7 +790,7 @@ struct AuthenticatorTests {
     @Test func stoppingRefusesTheRequestsStillQueuedWithStatus500() throws {
         let context = try Context()
         let authenticator = try Authenticator(context: context)
-        authenticator.setPolicy(.addresses())
+        try authenticator.setPolicy(.addresses())
         // The first decision holds the handler until the test lets go.
         let gate = Atomic<Int>(0)   // 0 closed, 1 the handler is held, 2 open
         let log = DecisionLog()
@@ -750,7 +825,7 @@ struct AuthenticatorTests {
     @Test func stoppingFromTheDecisionHandlerDoesNotDeadlock() throws {
         let context = try Context()
         let authenticator = try Authenticator(context: context)
-        authenticator.setPolicy(.addresses())
+        try authenticator.setPolicy(.addresses())
         authenticator.setDecisionHandler { _ in authenticator.stop() }
         _ = try askDirectly(context, [zapRequest(address: "10.0.0.1")])
         #expect(waitUntil { !authenticator.isRunning })
@@ -761,7 +836,7 @@ struct AuthenticatorTests {
         let context = try Context()
         do {
             let authenticator = try Authenticator(context: context)
-            authenticator.setPolicy(.curve(.any))
+            try authenticator.setPolicy(.curve(.any))
         }
         let next = try Authenticator(context: context)
         #expect(next.isRunning)
@@ -775,7 +850,7 @@ struct AuthenticatorTests {
         let serverKeys = try CurveKeyPair.generate()
         let clientKeys = try CurveKeyPair.generate()
         let authenticator = try Authenticator(context: context)
-        authenticator.setPolicy(.curve(.keys([])))
+        try authenticator.setPolicy(.curve(.keys([])))
         authenticator.stop()
 
         let lax = try makeServer(context, .curveServer(serverKeys))
@@ -953,6 +1028,16 @@ private func expectNothingCrosses(
     #expect(reply == nil, "the client got a reply", sourceLocation: sourceLocation)
 }
 
+/// Whether a client's handshake failed as a plaintext client's against a CURVE server does:
+/// on the server's ERROR (mechanism mismatch), or, when the server has already hung up, on
+/// the broken connection.
+func isMismatchOrHangUp(_ kind: MonitorEvent.Kind) -> Bool {
+    switch kind {
+    case .handshakeFailed(.protocol(.mechanismMismatch)), .handshakeFailed(.noDetail): true
+    default: false
+    }
+}
+
 /// The next monitor event, waiting up to the test timeout.
 private func awaitEvent(on monitor: inout SocketMonitor) throws -> MonitorEvent? {
     try monitor.socket.setOption(.receiveTimeout, testTimeout)
@@ -969,6 +1054,18 @@ func zapRequest(
 ) -> [[UInt8]] {
     [[], Array("1.0".utf8), Array(requestID.utf8), Array(domain.utf8), Array(address.utf8), [], Array(mechanism.utf8)]
         + credentials.map { Array($0.utf8) }
+}
+
+/// A CURVE ZAP request for a client key.
+private func curveZAPRequest(_ key: CurvePublicKey) -> [[UInt8]] {
+    zapRequest(address: "127.0.0.1", mechanism: "CURVE") + [key.bytes]
+}
+
+/// A fresh folder in the tests' temporary folder.
+private func makeTemporaryDirectory() throws -> String {
+    let path = "\(TestEnvironment.temporaryFolder)/certificates-\(TestEnvironment.uniqueNumber())"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
 }
 
 /// One ZAP reply as a DEALER reads it.
@@ -1026,7 +1123,7 @@ private struct PolicyProbe {
     init(_ policy: AuthenticationPolicy?) {
         authenticatorContext = try! Context()
         authenticator = try! Authenticator(context: authenticatorContext)
-        if let policy { authenticator.setPolicy(policy) }
+        if let policy { try! authenticator.setPolicy(policy) }
     }
 
     func decide(_ credentials: Credentials, from address: String = "127.0.0.1") -> AuthenticationDecision {
@@ -1074,7 +1171,7 @@ private func relayedExchange(
     let server = try makeSocket(SocketType.Rep.self, context: context)
     let client = try makeSocket(SocketType.Req.self, context: context)
     if let curve {
-        authenticator.setPolicy(.curve(.keys([curve.client.publicKey])))
+        try authenticator.setPolicy(.curve(.keys([curve.client.publicKey])))
         try TestSecurity.curveServer(curve.server).apply(to: server)
         try TestSecurity.curveClient(server: curve.server.publicKey, client: curve.client).apply(to: client)
     }

@@ -2,8 +2,8 @@
 /// and PLAIN users it accepts.
 ///
 /// ```swift
-/// // CURVE clients with these two keys, from the local network only:
-/// var policy = AuthenticationPolicy.curve(.keys([alice, bob]))
+/// // CURVE clients with a public certificate in certs/clients, from the local network only:
+/// var policy = AuthenticationPolicy.curve(.certificates(directory: "certs/clients"))
 /// policy.allowedAddresses = [try IPAddressRange("192.168.1.0/24")]
 /// try authenticator.setPolicy(policy)
 /// ```
@@ -122,11 +122,22 @@ public enum CurveClients: Hashable, Sendable, CustomStringConvertible {
     /// Only clients with one of these public keys.
     case keys(Set<CurvePublicKey>)
 
-    /// `any` or `2 keys`.
+    /// Only clients whose public key is in a public certificate file in this directory:
+    /// every `*.key` file, in the format of czmq's `zcert` and pyzmq's `zmq.auth` (see
+    /// ``CurveCertificate/publicKeys(inDirectory:)``). Secret files (`*.key_secret`) are
+    /// not read.
+    ///
+    /// The keys are read when the policy is set, and again by
+    /// ``Authenticator/reloadCertificates()``: a certificate added to or removed from the
+    /// directory takes effect only then. An empty directory accepts no client.
+    case certificates(directory: String)
+
+    /// `any`, `2 keys` or `certificates in <directory>`.
     public var description: String {
         switch self {
         case .any: "any"
         case .keys(let keys): keys.count == 1 ? "1 key" : "\(keys.count) keys"
+        case .certificates(let directory): "certificates in \(directory)"
         }
     }
 }

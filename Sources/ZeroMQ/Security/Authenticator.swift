@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// ```swift
 /// let authenticator = try Authenticator(context: context)
-/// try authenticator.setPolicy(.curve(.keys([clientPublicKey])))
+/// try authenticator.setPolicy(.curve(.certificates(directory: "certs/clients")))
 /// // … a server socket with .curveServer and .curveSecretKey now refuses every other key
 /// ```
 ///
@@ -115,14 +115,44 @@ public final class Authenticator: Sendable {
     /// Sets the policy of one ZAP domain, replacing the one it had.
     ///
     /// The next request for the domain uses it; connections already authenticated stay open.
+    /// A policy with ``CurveClients/certificates(directory:)`` reads the directory's public
+    /// certificates now.
     ///
     /// - Parameters:
     ///   - policy: Who gets in.
     ///   - domain: A server socket's ``SocketOption/zapDomain`` (libzmq's default is the empty
     ///     string), or ``anyDomain`` (the default) for every domain without a policy of its own.
-    public func setPolicy(_ policy: AuthenticationPolicy, forDomain domain: String = Authenticator.anyDomain) {
-        let configured = ConfiguredPolicy(policy: policy)
+    /// - Throws: ``CertificateError`` if the policy's certificate directory can't be listed or
+    ///   one of its certificates can't be loaded (the error names the file and line); the
+    ///   domain then keeps the policy it had.
+    public func setPolicy(
+        _ policy: AuthenticationPolicy,
+        forDomain domain: String = Authenticator.anyDomain
+    ) throws(CertificateError) {
+        let configured = try ConfiguredPolicy(loading: policy)
         state.withConfiguration { $0.policies[domain] = configured }
+    }
+
+    /// Reads the certificate directory of every policy that names one again, so that
+    /// certificates added or removed since take effect.
+    ///
+    /// All directories are read before any policy changes: if one fails, none changes. A
+    /// policy replaced or removed while this runs is left as it is now.
+    ///
+    /// - Throws: ``CertificateError`` for the first directory that can't be listed or
+    ///   certificate that can't be loaded; every policy then keeps the keys it had.
+    public func reloadCertificates() throws(CertificateError) {
+        let current = state.withConfiguration { $0.policies }
+        var reloaded: [String: ConfiguredPolicy] = [:]
+        for (domain, configured) in current {
+            guard case .certificates = configured.policy.curveClients else { continue }
+            reloaded[domain] = try ConfiguredPolicy(loading: configured.policy)
+        }
+        state.withConfiguration { configuration in
+            for (domain, fresh) in reloaded where configuration.policies[domain]?.policy == fresh.policy {
+                configuration.policies[domain] = fresh
+            }
+        }
     }
 
     /// Removes the policy of one ZAP domain. Requests for it then fall back to the

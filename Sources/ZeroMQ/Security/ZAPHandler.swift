@@ -17,6 +17,17 @@ internal struct ConfiguredPolicy: Sendable {
     var policy: AuthenticationPolicy
     /// The public keys of the policy's certificate directory; empty without one.
     var certificateKeys: Set<CurvePublicKey> = []
+
+    /// Reads the keys of the policy's certificate directory, if it names one.
+    ///
+    /// - Throws: ``CertificateError`` if the directory can't be listed or a certificate in it
+    ///   can't be loaded.
+    init(loading policy: AuthenticationPolicy) throws(CertificateError) {
+        self.policy = policy
+        if case .certificates(let directory) = policy.curveClients {
+            certificateKeys = Set(try CurveCertificate.publicKeys(inDirectory: directory))
+        }
+    }
 }
 
 /// What an ``Authenticator`` and its handler thread share. Every member is thread safe.
@@ -285,6 +296,7 @@ internal func decide(_ request: ZAPRequest, policy configured: ConfiguredPolicy?
         let accepted = switch clients {
         case .any: true
         case .keys(let keys): keys.contains(key)
+        case .certificates: configured.certificateKeys.contains(key)
         }
         return accepted ? allowed(key.z85) : denied(.unknownKey)
     default:
