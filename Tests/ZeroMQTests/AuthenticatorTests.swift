@@ -72,6 +72,7 @@ struct AuthenticatorTests {
         ("10.0.0.0/-1", "the prefix length must be a number from 0 to 32"),
         ("10.0.0.0/", "the prefix length must be a number from 0 to 32"),
         ("10.0.0.0/8/8", "the prefix length must be a number from 0 to 32"),
+        ("10.0.0.0/+8", "the prefix length must be a number from 0 to 32"),
         ("::1/129", "the prefix length must be a number from 0 to 128"),
         ("10.1.0.0/8", "the address has bits set past the /8 prefix"),
         ("fe80::1%eth0", "not an IPv4 or IPv6 address"),

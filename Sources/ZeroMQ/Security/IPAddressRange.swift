@@ -60,7 +60,8 @@ public struct IPAddressRange: Hashable, Sendable, CustomStringConvertible {
         let bits = address.count * 8
         var length = bits
         if parts.count == 2 {
-            guard let prefix = Int(parts[1]), parts[1].allSatisfy(\.isASCII), (0...bits).contains(prefix) else {
+            guard !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ ("0"..."9").contains($0) }),
+                  let prefix = Int(parts[1]), (0...bits).contains(prefix) else {
                 throw refuse("the prefix length must be a number from 0 to \(bits)")
             }
             length = prefix

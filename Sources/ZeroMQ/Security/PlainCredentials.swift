@@ -8,9 +8,9 @@
 /// ```
 ///
 /// Usernames and passwords are compared byte for byte in UTF-8 (no Unicode normalization), and
-/// a password is compared in time that depends only on the length of the password the client
-/// sent, never on where it differs from the right one or on how long the right one is. An
-/// unknown username takes the same path as a wrong password.
+/// a password is compared in time that does not depend on where it differs from the right one
+/// (only whether the lengths match shows). An unknown username is compared against a decoy,
+/// so it takes about as long as a wrong password.
 ///
 /// Passwords never print: `print`, string interpolation, `debugPrint` and `dump` show the
 /// usernames only. PLAIN sends the password in clear text, so use it only on networks you
@@ -80,7 +80,7 @@ public struct PlainCredentials: Equatable, Sendable, ExpressibleByDictionaryLite
     ///
     /// - Parameters:
     ///   - username: The username.
-    ///   - password: The password, compared in constant time.
+    ///   - password: The password, compared in time that does not depend on its contents.
     /// - Returns: Whether both match.
     public func accepts(username: String, password: String) -> Bool {
         check(username: Array(username.utf8), password: Array(password.utf8)) == .accepted
@@ -113,18 +113,14 @@ public struct PlainCredentials: Equatable, Sendable, ExpressibleByDictionaryLite
     }
 }
 
-/// Compares a presented secret with the expected one in time that depends only on the
-/// presented secret's length: every byte is looked at, whatever the contents, and the
-/// expected secret's length is folded in without a branch.
+/// Compares a presented secret with the expected one in time that does not depend on their
+/// contents: every byte is looked at, wherever they differ. Only whether the lengths match
+/// can be told apart, as with pyzmq's and Go's constant-time comparisons.
 internal func constantTimeEquals(_ presented: [UInt8], _ expected: [UInt8]) -> Bool {
-    var difference = UInt(bitPattern: presented.count ^ expected.count)
-    let expectedCount = expected.count
-    expected.withUnsafeBufferPointer { expectedBytes in
-        for index in presented.indices {
-            // An empty expected secret is compared against zero bytes.
-            let other = expectedCount == 0 ? 0 : expectedBytes[index % expectedCount]
-            difference |= UInt(presented[index] ^ other)
-        }
-    }
+    // With lengths that differ, the same work is done on the presented secret alone.
+    let sameLength = presented.count == expected.count
+    let other = sameLength ? expected : presented
+    var difference: UInt8 = sameLength ? 0 : 1
+    for index in presented.indices { difference |= presented[index] ^ other[index] }
     return difference == 0
 }

@@ -173,28 +173,35 @@ internal struct HandlerSockets: ~Copyable {
     /// request ends it after the request in hand: it unbinds the ZAP endpoint (so that the
     /// next authenticator can bind it), refuses the requests already queued with status 500,
     /// and returns; the sockets close as the thread ends. A shut-down context ends it at once.
+    ///
+    /// Any other failure is passed over, never ending the handler: once no handler is bound,
+    /// libzmq lets CURVE clients in unchecked, so the handler must not end unless told to.
     func run(_ state: AuthenticatorState) {
         var poller = Poller(capacity: 2)
         let zapItem = poller.add(zap)
         let controlItem = poller.add(control)
         var frames = Multipart(capacity: 10)
-        do {
-            while true {
+        while !state.isStopRequested {
+            do {
                 try poller.poll()
-                if poller.isReadable(at: controlItem) || state.isStopRequested { break }
+                if poller.isReadable(at: controlItem) { break }
                 guard poller.isReadable(at: zapItem) else { continue }
                 while !state.isStopRequested, try zap.receive(into: &frames, .dontWait) {
                     try answer(frames, state)
                 }
+            } catch .contextTerminated {
+                return
+            } catch {
+                // Not expected of a poll or a ROUTER socket (out of memory, say): pause
+                // rather than spin, and go on.
+                usleep(1000)
             }
-            try? zap.unbind(from: Authenticator.endpoint)
-            var refused = 0
-            while refused < Self.pendingLimit, try zap.receive(into: &frames, .dontWait) {
-                try refuse(frames, state)
-                refused += 1
-            }
-        } catch {
-            // The context was shut down (ETERM): nothing more can be sent or received.
+        }
+        try? zap.unbind(from: Authenticator.endpoint)
+        var refused = 0
+        while refused < Self.pendingLimit, (try? zap.receive(into: &frames, .dontWait)) == true {
+            guard (try? refuse(frames, state)) != nil else { return }
+            refused += 1
         }
     }
 
