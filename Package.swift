@@ -15,6 +15,7 @@ let demos = [
     "pipeline-ventilator", "pipeline-worker", "pipeline-sink",
     "zmq-device",
     "async-echo-server",
+    "lazy-pirate-client", "lazy-pirate-server",
 ]
 
 /// Packages a demo uses beyond the ZeroMQ library, ExampleSupport and ArgumentParser.
