@@ -16,6 +16,7 @@ let demos = [
     "zmq-device",
     "async-echo-server",
     "lazy-pirate-client", "lazy-pirate-server",
+    "suicidal-snail-publisher", "suicidal-snail-subscriber",
 ]
 
 /// Packages a demo uses beyond the ZeroMQ library, ExampleSupport and ArgumentParser.
