@@ -102,8 +102,9 @@ struct SuicidalSnailSubscriber: ParsableCommand {
                     if let next = expected {
                         if stamp.sequence > next {
                             let missing = stamp.sequence - next == 1
-                                ? "message \(next) is missing" : "messages \(next) to \(stamp.sequence - 1) are missing"
-                            try abort("\(missing): the publisher dropped them (received \(stamp.sequence) after \(next - 1))")
+                                ? "message \(next) is missing: the publisher dropped it"
+                                : "messages \(next) to \(stamp.sequence - 1) are missing: the publisher dropped them"
+                            try abort("\(missing) (received \(stamp.sequence) after \(next - 1))")
                         }
                         if stamp.sequence < next {
                             Console.error("""
