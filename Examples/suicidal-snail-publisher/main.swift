@@ -66,11 +66,16 @@ struct SuicidalSnailPublisher: ParsableCommand {
                     }
                 }
             } catch ZMQError.contextTerminated {
-                Console.error("suicidal-snail-publisher: published \(sequence) messages")
+                Console.error("suicidal-snail-publisher: published \(Self.messages(sequence))")
                 throw ZMQError.contextTerminated
             }
-            Console.error("suicidal-snail-publisher: published \(sequence) messages")
+            Console.error("suicidal-snail-publisher: published \(Self.messages(sequence))")
         }
+    }
+
+    /// "1 message" or "<n> messages".
+    private static func messages(_ count: UInt64) -> String {
+        count == 1 ? "1 message" : "\(count) messages"
     }
 }
 

@@ -71,17 +71,22 @@ struct SuicidalSnailSubscriber: ParsableCommand {
             try attempt("subscribe") { () throws(ZMQError) in try socket.subscribe(to: "") }
             Console.error("suicidal-snail-subscriber: connected to \(connect), following everything")
 
-            let maxDelay = Int64(maxDelayMilliseconds) * 1_000  // microseconds
+            // In microseconds; a limit too large to count in them is no limit.
+            let (product, overflow) = Int64(maxDelayMilliseconds).multipliedReportingOverflow(by: 1_000)
+            let maxDelay = overflow ? Int64.max : product
             let work = Duration.milliseconds(workMilliseconds)
             var message = Message()
             var expected: UInt64?  // the next sequence number, once the first message set it
             var received = 0
             var worstDelay: Int64 = 0  // microseconds
             func summary() {
-                Console.error("""
-                    suicidal-snail-subscriber: received \(received) messages, \
-                    each at most \(milliseconds(worstDelay)) ms after it was sent
-                    """)
+                let delay = milliseconds(worstDelay)
+                let what = switch received {
+                case 0: "no message"
+                case 1: "1 message, \(delay) ms after it was sent"
+                default: "\(received) messages, each at most \(delay) ms after it was sent"
+                }
+                Console.error("suicidal-snail-subscriber: received \(what)")
             }
             func abort(_ reason: String) throws -> Never {
                 Console.error("suicidal-snail-subscriber: \(reason)")
@@ -124,7 +129,8 @@ struct SuicidalSnailSubscriber: ParsableCommand {
                     worstDelay = max(worstDelay, delay)
                     print(message.string)
                     received += 1
-                    if work > .zero { try Demo.sleep(for: work, in: context) }
+                    // Work on it, unless it was the last one wanted.
+                    if work > .zero && received < count ?? .max { try Demo.sleep(for: work, in: context) }
                 }
             } catch ZMQError.contextTerminated {
                 summary()

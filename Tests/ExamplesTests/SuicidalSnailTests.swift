@@ -163,6 +163,21 @@ struct SuicidalSnailTests {
         }
     }
 
+    @Test("with --count the subscriber exits on the last message, without working on it")
+    func noWorkAfterTheLastMessage() async throws {
+        let endpoint = try Endpoints.fresh()
+        let publisher = try await startPublisher(endpoint)
+        let subscriber = try DemoProcess(
+            "suicidal-snail-subscriber", ["--connect", endpoint, "--count", "1", "--work-ms", "60000"])
+        // Working for a minute would outlast this wait, and fail the test.
+        let result = try await subscriber.finish(within: .seconds(10))
+        #expect(result.exitedCleanly, "stderr: \(result.standardError)")
+        #expect(result.lines.count == 1)
+        #expect(result.errorLines.last?.hasPrefix("suicidal-snail-subscriber: received 1 message, ") == true,
+                "stderr: \(result.standardError)")
+        _ = try await publisher.stop()
+    }
+
     @Test("a publisher with --count publishes that many and exits 0")
     func publisherStops() async throws {
         let result = try await DemoProcess.run(
