@@ -23,9 +23,9 @@ struct LazyPirateClient: ParsableCommand {
             Sends the requests "1", "2", … up to --count, one at a time, and expects each \
             reply to equal its request. Standard output carries the Guide's lines, in order:
 
-              I: server replied OK (<n>)                  a correct reply to request <n>
+              I: server replied OK (<n>)                  request <n> answered correctly
               W: no response from server, retrying...     an attempt timed out
-              E: malformed reply from server: <reply>     a reply that differs from its request
+              E: malformed reply from server: <reply>     a wrong reply
               E: server seems to be offline, abandoning   the last attempt timed out
 
             Each attempt waits --timeout-ms for its reply. When it times out, the client \
@@ -33,7 +33,7 @@ struct LazyPirateClient: ParsableCommand {
             reconnects and sends the same request again. --retries counts the attempts per \
             request, the first one included, as the Guide's REQUEST_RETRIES does: with the \
             defaults, a request is sent up to 3 times and the client gives up after about \
-            3 × 2.5 s. A malformed reply does not end the attempt: the client keeps waiting \
+            7.5 s. A malformed reply does not end the attempt: the client keeps waiting \
             until the attempt's time is up (a REQ socket takes one reply per request, so the \
             right one can only come to the next attempt's socket).
 

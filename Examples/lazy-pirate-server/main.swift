@@ -28,7 +28,7 @@ struct LazyPirateServer: ParsableCommand {
             then sleeps 2 s before the usual 1 ms of work), and "I: simulating a crash" at \
             the --crash-at request, after which the server exits with status 0 without \
             replying. Requests are counted as this process receives them, from 1, resent \
-            ones included, so a run is repeatable. A request of several frames is echoed \
+            ones included. A request of several frames is echoed \
             whole, its frames shown joined with " | ".
 
             The "bound to" status line goes to standard error. Runs until --crash-at, or \
