@@ -241,11 +241,12 @@ struct LazyPirateTests {
     func malformedReply() async throws {
         let endpoint = try Endpoints.fresh()
         let context = try Context(defaultLinger: .zero)
-        // A REP socket that answers its first request wrongly and echoes the others.
-        let server = Task { () async throws -> [String] in
-            let socket = try ReplySocket(context: context)
-            try socket.setOption(.receiveTimeout, processTimeout)
-            try socket.bind(to: endpoint)
+        // A REP socket that answers its first request wrongly and echoes the others. It is
+        // bound before the client starts, so the client's first attempt reaches it.
+        let socket = try ReplySocket(context: context)
+        try socket.setOption(.receiveTimeout, processTimeout)
+        try socket.bind(to: endpoint)
+        let server = Task { [socket = consume socket] () async throws -> [String] in
             var requests: [String] = []
             var request = Message()
             while requests.count < 3 {
@@ -258,8 +259,9 @@ struct LazyPirateTests {
             }
             return requests
         }
+        // Each attempt waits 2 s: the malformed reply's attempt times out, the next is answered.
         let client = try await DemoProcess.run(
-            "lazy-pirate-client", ["--connect", endpoint, "--count", "2", "--timeout-ms", "500", "--retries", "3"])
+            "lazy-pirate-client", ["--connect", endpoint, "--count", "2", "--timeout-ms", "2000", "--retries", "3"])
         #expect(client.exitedCleanly, "stderr: \(client.standardError)")
         #expect(client.lines == [
             PirateLine.malformed("not 1"),

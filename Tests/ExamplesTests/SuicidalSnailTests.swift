@@ -225,24 +225,51 @@ struct SuicidalSnailTests {
         _ = try await publisher.stop()
     }
 
-    @Test("a subscriber too slow for a flooding publisher finds sequence numbers missing, and aborts with status 3")
+    @Test("messages dropped at the high-water mark leave a gap in the sequence, and the subscriber aborts with status 3")
     func droppedMessages() async throws {
         let endpoint = try Endpoints.fresh()
-        let publisher = try await startPublisher(endpoint, ["--interval-ms", "0"])
-        // The delay limit is out of reach: only the publisher's drops at the high-water
-        // mark, once the subscriber's queues are full, can stop it.
-        let result = try await DemoProcess.run(
-            "suicidal-snail-subscriber", ["--connect", endpoint, "--work-ms", "1", "--max-delay-ms", "600000"])
+        let context = try Context(defaultLinger: .zero)
+        let publisher = try PublisherSocket(context: context)
+        try publisher.bind(to: endpoint)
+        // The delay limit is out of reach: only a gap can stop it.
+        let subscriber = try DemoProcess("suicidal-snail-subscriber", ["--connect", endpoint, "--max-delay-ms", "600000"])
+        var next: UInt64 = 1
+        let deadline = ContinuousClock.now + processTimeout
+        while subscriber.standardOutput.isEmpty {
+            guard ContinuousClock.now < deadline, subscriber.isRunning else {
+                throw DemoTestError("the subscriber printed no message; stderr: \(subscriber.standardError)")
+            }
+            _ = try await publisher.send(SnailMessage.now(next).text)
+            next += 1
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        // A subscriber that stops reading: its queue (a receive high-water mark of 100), the
+        // kernel's socket buffers and the publisher's queue for it (a send high-water mark of
+        // 1,000) fill up, and the PUB socket drops the rest of the burst. Without spinning a
+        // publisher flat out, which would starve the other tests.
+        subscriber.send(SIGSTOP)
+        let burst: UInt64 = 100_000
+        for _ in 0..<burst {
+            _ = try await publisher.send(SnailMessage.now(next).text)
+            next += 1
+        }
+        subscriber.send(SIGCONT)
+
+        let result = try await subscriber.finish()
         #expect(!result.signaled)
         #expect(result.status == 3, "stderr: \(result.standardError)")
         #expect(result.errorLines.last == abortLine)
         let reason = result.errorLines.dropLast().last ?? ""
-        #expect(reason.contains(" missing: the publisher dropped "), "stderr: \(result.standardError)")
+        #expect(reason.hasPrefix("suicidal-snail-subscriber: messages ")
+                && reason.contains(" are missing: the publisher dropped them (received "),
+                "stderr: \(result.standardError)")
+        // Everything before the gap arrived, in order.
         let sequences = result.lines.compactMap(SnailMessage.init).map(\.sequence)
+        #expect(sequences.count == result.lines.count)
         if let first = sequences.first {
             #expect(sequences == Array(first..<first + UInt64(sequences.count)))
         }
-        _ = try await publisher.stop()
+        #expect(sequences.count < Int(burst))
     }
 
     @Test("the first message is the baseline, a new sequence restarts it, a malformed message is skipped, and a gap aborts")
