@@ -191,8 +191,10 @@ struct LazyPirateTests {
     func crashAndRestart() async throws {
         let endpoint = IPCEndpoints.fresh("lazy-pirate")
         let first = try await startServer(endpoint, ["--crash-at", "3"])
+        // Ten attempts of a second: time enough for the test to notice the crash and restart
+        // the server, even on a busy machine.
         let client = try DemoProcess(
-            "lazy-pirate-client", ["--connect", endpoint, "--count", "5", "--timeout-ms", "1000", "--retries", "5"])
+            "lazy-pirate-client", ["--connect", endpoint, "--count", "5", "--timeout-ms", "1000", "--retries", "10"])
 
         // The first server takes two requests and dies on the third, without replying.
         let crashed = try await first.finish()
@@ -242,20 +244,21 @@ struct LazyPirateTests {
         let endpoint = try Endpoints.fresh()
         let context = try Context(defaultLinger: .zero)
         // A REP socket that answers its first request wrongly and echoes the others. It is
-        // bound before the client starts, so the client's first attempt reaches it.
+        // bound before the client starts, so the client's first attempt reaches it, and it
+        // runs on a thread of its own, so that a busy test pool cannot delay a reply.
         let socket = try ReplySocket(context: context)
         try socket.setOption(.receiveTimeout, processTimeout)
         try socket.bind(to: endpoint)
-        let server = Task { [socket = consume socket] () async throws -> [String] in
+        let server = try SocketThread(name: "wrong-reply") { [socket = consume socket] () throws -> [String] in
             var requests: [String] = []
             var request = Message()
             while requests.count < 3 {
-                guard try await socket.receive(into: &request) else {
+                guard try socket.receive(into: &request) else {
                     throw DemoTestError("no request within \(processTimeout); received \(requests)")
                 }
                 let text = request.string
                 requests.append(text)
-                _ = try await socket.send(requests.count == 1 ? "not \(text)" : text)
+                _ = try socket.send(requests.count == 1 ? "not \(text)" : text)
             }
             return requests
         }
@@ -270,7 +273,7 @@ struct LazyPirateTests {
             PirateLine.ok(2),
         ])
         // Request 1 was sent again, on the new socket.
-        #expect(try await server.value == ["1", "1", "2"])
+        #expect(try await server.value() == ["1", "1", "2"])
     }
 
     // MARK: The Guide's server
