@@ -15,6 +15,8 @@ let demos = [
     "pipeline-ventilator", "pipeline-worker", "pipeline-sink",
     "zmq-device", "zmq-keygen",
     "async-echo-server",
+    "lazy-pirate-client", "lazy-pirate-server",
+    "suicidal-snail-publisher", "suicidal-snail-subscriber",
 ]
 
 /// Packages a demo uses beyond the ZeroMQ library, ExampleSupport and ArgumentParser.
