@@ -10,10 +10,12 @@
 #      and is restarted (reliable REQ/REP)
 #   7. suicidal snail: a suicidal-snail-publisher and two subscribers, one that keeps up and
 #      one that falls behind and aborts (PUB/SUB)
+#   8. secure echo: zmq-keygen writes certificates; a CURVE echo-server admits the client whose
+#      public certificate it was given and refuses one with another key
 #
 # Usage: bash Examples/run-demos.sh [BIN_DIR]
 #   BIN_DIR           where the demos were built (default: `swift build --show-bin-path`)
-#   DEMO_PORT_BASE    first of the 15 loopback TCP ports used (default 15555)
+#   DEMO_PORT_BASE    first of the 16 loopback TCP ports used (default 15555)
 #   DEMO_TIMEOUT      seconds any one demo may run before it is killed (default 30)
 #
 # Each demo's lines are prefixed with its name: its data lines (standard output) and its
@@ -27,7 +29,8 @@ LIMIT="${DEMO_TIMEOUT:-30}"
 
 for demo in echo-server echo-client soccer-publisher soccer-subscriber \
             pipeline-ventilator pipeline-worker pipeline-sink zmq-device async-echo-server \
-            lazy-pirate-client lazy-pirate-server suicidal-snail-publisher suicidal-snail-subscriber; do
+            lazy-pirate-client lazy-pirate-server suicidal-snail-publisher suicidal-snail-subscriber \
+            zmq-keygen; do
     if [[ ! -x "$BIN/$demo" ]]; then
         echo "run-demos: $BIN/$demo is missing; build the demos first (swift build)" >&2
         exit 1
@@ -53,7 +56,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 EP=()   # the loopback endpoints the demos use
-for i in {0..14}; do EP[i]="tcp://127.0.0.1:$((BASE + i))"; done
+for i in {0..15}; do EP[i]="tcp://127.0.0.1:$((BASE + i))"; done
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
@@ -210,5 +213,27 @@ run fast-snail suicidal-snail-subscriber --connect "${EP[14]}" --count 5
 start slow-snail suicidal-snail-subscriber --connect "${EP[14]}" --work-ms 20 --max-delay-ms 200
 expect_status slow-snail 3
 stop snail-publisher
+
+section "secure echo: zmq-keygen certificates, a CURVE echo-server that admits one client key"
+mkdir -p "$LOGS/certs/clients"
+run keygen-server zmq-keygen --output-dir "$LOGS/certs" --name server
+run keygen-client zmq-keygen --output-dir "$LOGS/certs/clients" --name client
+run keygen-stranger zmq-keygen --output-dir "$LOGS/certs" --name stranger
+start secure-server echo-server --bind "${EP[15]}" --count 2 \
+    --curve-secret-key-file "$LOGS/certs/server.key_secret" --allow-dir "$LOGS/certs/clients"
+ready secure-server "bound to"
+run secure-client echo-client --connect "${EP[15]}" --count 2 \
+    --curve-server-key-file "$LOGS/certs/server.key" \
+    --curve-secret-key-file "$LOGS/certs/clients/client.key_secret"
+finish secure-server
+start secure-server-2 echo-server --bind "${EP[15]}" \
+    --curve-secret-key-file "$LOGS/certs/server.key_secret" --allow-dir "$LOGS/certs/clients"
+ready secure-server-2 "bound to"
+# A key the server was not given: refused during the handshake, reported with the ZAP status.
+start stranger echo-client --connect "${EP[15]}" --count 1 --timeout-ms 2000 \
+    --curve-server-key-file "$LOGS/certs/server.key" \
+    --curve-secret-key-file "$LOGS/certs/stranger.key_secret"
+expect_status stranger 1
+stop secure-server-2
 
 section "all demos ran successfully"
