@@ -348,6 +348,10 @@ struct BadInputTests {
         rude.close()
         let left = try monitor.receiveEvent()
         #expect(left?.kind.flag == .disconnected, "\(String(describing: left))")
+        // libzmq's I/O thread tells the socket that the pipe has gone just after it reports
+        // the disconnect; let that arrive (an option read makes the socket take it in).
+        blockingSleep(.milliseconds(200) * Slack.factor)
+        _ = try rep.property(.events)
 
         let client = try makeSocket(SocketType.Req.self, context: context)
         try client.setRelaxed(true)
@@ -464,7 +468,8 @@ struct BadInputTests {
         // The dropped peer reconnects by itself and is served again: dropped, not banned.
         try bad.setOption(.receiveTimeout, testTimeout)
         try expectEcho(bad, "back again")
-        #expect(server.served >= 8)
+        server.stop()
+        #expect(server.served == 8)
     }
 
     @Test("maxMessageSize limits each frame, not the message, and does not apply over inproc")

@@ -179,8 +179,10 @@ enum LoopbackTCP {
 // measured is the server's alone, a libzmq abort fails this test instead of the whole run,
 // and the descriptors the connections use don't meet the other suites' subprocesses. The
 // child's report line is printed by the parent (ChildReport, in Async/AsyncTestSupport.swift).
+// The scenarios run one at a time, and the client paces itself, so that the flood does not
+// starve the tests running beside it on a small machine.
 
-@Suite("Hostile peers")
+@Suite("Hostile peers", .serialized)
 struct HostilePeerTests {
     enum ServerKind: String, Codable, CaseIterable, Sendable, CustomTestStringConvertible {
         case router, rep
@@ -535,7 +537,7 @@ private func serveEcho<Kind: SendingKind & ReceivingKind>(
 /// A client that does echo round trips on a thread of its own until stopped, and counts them.
 ///
 /// Against ROUTER it is a DEALER, and every reply must come. Against REP it is a relaxed,
-/// correlating REQ that resends a request whose reply does not come within a second (the
+/// correlating REQ that resends a request whose reply does not come within 200 ms (the
 /// Lazy Pirate pattern): libzmq 4.3's REP drops the reply that follows a malformed request
 /// from a peer that has gone (see BadInputTests), and random garbage makes such requests.
 /// Those resends are counted as lost replies; a request that fails five times is a failure.
@@ -568,7 +570,7 @@ private final class WellBehavedClient: Sendable {
                 let socket = try makeSocket(SocketType.Req.self, context: context)
                 try socket.setRelaxed(true)
                 try socket.setCorrelation(true)
-                try socket.setOption(.receiveTimeout, .seconds(1) * Slack.factor)
+                try socket.setOption(.receiveTimeout, .milliseconds(200) * Slack.factor)
                 try socket.connect(to: endpoint)
                 try Self.roundTrips(socket, attempts: 5, state: state)
             }
@@ -603,7 +605,7 @@ private final class WellBehavedClient: Sendable {
                     state.tally.withLock { $0.failures.append("request \(number) could not be sent") }
                     return
                 }
-                // Receives time out (after `testTimeout`, or a second for REQ).
+                // Receives time out (after `testTimeout`, or 200 ms for REQ).
                 reply = try socket.receiveString()
             }
             let elapsed = ContinuousClock.now - sent
@@ -617,6 +619,7 @@ private final class WellBehavedClient: Sendable {
                 $0.replies += 1
                 $0.slowest = max($0.slowest, elapsed)
             }
+            blockingSleep(.milliseconds(1))
         }
     }
 }
