@@ -1,6 +1,6 @@
 import Synchronization
 import Testing
-import ZeroMQ
+@testable import ZeroMQ
 
 #if canImport(Glibc)
 import Glibc
@@ -192,27 +192,39 @@ struct BadInputTests {
     /// libzmq 4.3.4 checks a norm:// address only when its I/O thread starts the NORM
     /// session, and then asserts (`errno_assert` in session_base.cpp) and aborts the whole
     /// process: `norm://x`, `norm://x:y` and `norm://nosuch0;239.1.1.1:5555` on a PUB or SUB
-    /// socket pass `zmq_bind`/`zmq_connect` and kill the process a moment later. Until the
-    /// library refuses them before calling libzmq, this runs in a child process and is a known
-    /// issue; once they are refused it passes, and `withKnownIssue` then fails, saying so.
+    /// socket pass `zmq_bind`/`zmq_connect` and kill the process a moment later. The library
+    /// refuses them before calling libzmq. The check runs in a child process, so that a
+    /// regression fails this test instead of aborting the whole test run; the child exits 0
+    /// only when both bind and connect were refused with `.invalidArgument` naming the endpoint.
     @Test("A malformed norm:// endpoint is refused instead of aborting the process",
           .enabled(if: ZeroMQLibrary.has(.norm), "libzmq is built without norm"),
-          arguments: ["norm://x", "norm://x:y", "norm://nosuch0;239.192.1.1:5555"])
-    func malformedNormEndpointDoesNotAbort(endpoint: String) async {
-        await withKnownIssue("libzmq 4.3.4 aborts on a malformed norm:// endpoint, and the library does not refuse it yet") {
-            await #expect(processExitsWith: .success) { [endpoint] in
-                let context = try Context(defaultLinger: .zero)
-                let publisher = try PublisherSocket(context: context)
-                do {
-                    try publisher.connect(to: endpoint)
-                } catch {
-                    // Refused up front: the outcome wanted.
-                    return
-                }
-                // Accepted: libzmq's I/O thread starts the session now, and aborts if it fails.
-                blockingSleep(.milliseconds(500))
+          arguments: ["norm://x", "norm://x:y", "norm://x:0", "norm://x:70000", "norm://abc,127.0.0.1:5555",
+                      "norm://nosuch0;239.192.1.1:5555", "norm://no.such.host.invalid:5555"])
+    func malformedNormEndpointIsRefused(endpoint: String) async {
+        await #expect(processExitsWith: .success) { [endpoint] in
+            let context = try Context(defaultLinger: .zero)
+            let publisher = try PublisherSocket(context: context)
+            let subscriber = try SubscriberSocket(context: context)
+            var refusals = 0
+            do throws(ZMQError) { try publisher.connect(to: endpoint) } catch {
+                if error == .invalidArgument, error.endpoint == endpoint, error.reason != nil { refusals += 1 }
             }
+            do throws(ZMQError) { _ = try subscriber.bind(to: endpoint) } catch {
+                if error == .invalidArgument, error.endpoint == endpoint, error.reason != nil { refusals += 1 }
+            }
+            // Either call accepted: libzmq's I/O thread would abort on it; leave before it does.
+            if refusals != 2 { exit(1) }
         }
+    }
+
+    @Test("A well-formed norm:// endpoint passes the library's check",
+          .enabled(if: ZeroMQLibrary.has(.norm), "libzmq is built without norm"))
+    func wellFormedNormEndpointPassesTheCheck() {
+        // Only the check: starting a NORM session would send multicast traffic.
+        #expect(EndpointCheck.refusal("norm://127.0.0.1:5555") == nil)
+        #expect(EndpointCheck.refusal("norm://7,lo;224.1.2.3:5555") == nil)
+        #expect(EndpointCheck.refusal("norm://localhost:5555") == nil)
+        #expect(EndpointCheck.refusal("norm://lo;224.1.2.3:5555") == nil)
     }
 
     // MARK: Options out of range
