@@ -13,12 +13,16 @@
 #   make check-performance  fails when Swift/C instructions per message at 64 B (callgrind,
 #                inproc_thr and inproc_lat) is above 1.05; installs valgrind if needed
 #                (make check-performance-selftest: shows it failing on a slowed Swift build)
+#   make soak    10,000,000 messages PUSH→PULL over tcp between two processes (HWM 1,000): each
+#                arrives exactly once, in order and intact; prints msg/s and the receiver's RSS
+#                at the start, 1 M, 5 M and 10 M, and fails if it grows past its bounds
+#                (SOAK_ARGS="--count N --size B" to change the run; see soak --help)
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps perf-deps build demo test bench bench-quick allocations check-allocations \
-	check-performance check-performance-selftest clean
+	check-performance check-performance-selftest soak clean
 
 # libzmq's headers and library (Debian/Ubuntu: libzmq3-dev), installed with apt when
 # pkg-config can't find them.
@@ -102,6 +106,12 @@ check-performance-selftest: perf-deps
 		echo "check-performance-selftest: the check did not fail on both tools of a deliberately slower Swift build" >&2; \
 		exit 1; \
 	fi
+
+# Checks first that injected faults (a lost, duplicated, reordered or corrupted message, a
+# leak per message) make it fail, then runs it.
+SOAK_ARGS ?=
+soak: deps
+	SWIFT=$(SWIFT) bash Benchmarks/soak.sh $(SOAK_ARGS)
 
 clean:
 	rm -rf .build Benchmarks/.build Benchmarks/.build-slowed Benchmarks/c/bin
