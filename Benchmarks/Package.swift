@@ -28,6 +28,11 @@ let package = Package(
             name: "soak",
             dependencies: ["PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]
         ),
+        // The program make leakcheck runs under valgrind memcheck: every send and receive path.
+        .executableTarget(
+            name: "leakcheck",
+            dependencies: ["PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]
+        ),
         .executableTarget(
             name: "allocations",
             dependencies: ["CMallocCounter", "PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]
