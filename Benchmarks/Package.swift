@@ -22,6 +22,17 @@ let package = Package(
         ),
         // Counts malloc calls by interposing malloc/calloc/realloc/free in the executable.
         .target(name: "CMallocCounter", linkerSettings: [.linkedLibrary("zmq")]),
+        // The soak test (make soak): 10 M messages PUSH→PULL over tcp between two processes,
+        // checked for loss, duplicates and order, with the receiver's resident memory.
+        .executableTarget(
+            name: "soak",
+            dependencies: ["PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]
+        ),
+        // The program make leakcheck runs under valgrind memcheck: every send and receive path.
+        .executableTarget(
+            name: "leakcheck",
+            dependencies: ["PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]
+        ),
         .executableTarget(
             name: "allocations",
             dependencies: ["CMallocCounter", "PerfSupport", .product(name: "ZeroMQ", package: "ZeroMQ")]

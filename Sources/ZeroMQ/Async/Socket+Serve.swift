@@ -156,8 +156,13 @@ extension Socket where Kind: SendingKind {
             while true {
                 if state.failure != nil { break }
                 try Task.checkCancellation()
+                // Whether `body` has returned, read before draining: every message it queued
+                // is then in the queue, and an empty queue after the drain means all went
+                // out. (Read after the drain, a body that queued its last messages and
+                // returned in between would have them dropped unsent by `close`.)
+                let bodyReturned = state.isIdle
                 let stillQueued = try writer.drain(into: handle)
-                if !stillQueued && state.isIdle { break }
+                if !stillQueued && bodyReturned { break }
                 _ = try await waiter.wait(deadline: nil) { () throws(ZMQError) -> Bool in
                     if state.failure != nil { return true }
                     if state.isIdle && !writer.hasQueued { return true }
