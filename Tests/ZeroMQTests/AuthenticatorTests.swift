@@ -59,8 +59,9 @@ struct AuthenticatorTests {
         let mapped = try IPAddressRange("::ffff:10.0.0.0/104")
         #expect(mapped.description == "10.0.0.0/8" && !mapped.isIPv6)
         #expect(mapped.contains("10.1.2.3"))
-        // An IPv6 range that is not a mapped one covers no IPv4 peer.
-        #expect(try !IPAddressRange("::/0").contains("127.0.0.1"))
+        // An IPv6 range covers IPv4 peers only if it takes in the mapped block, as ::/0 does.
+        #expect(try !IPAddressRange("fd00::/8").contains("127.0.0.1"))
+        #expect(try IPAddressRange("::/0").contains("127.0.0.1"))
     }
 
     @Test(arguments: [

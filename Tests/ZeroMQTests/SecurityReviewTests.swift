@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Regression tests for the security review of the authenticator and the certificate files:
+// each test names a way in (or a leak, or a hang) that the review found, and fails on the code
+// from before its fix.
+
+@Suite("Security review", .enabled(if: ZeroMQLibrary.has(.curve), "libzmq was built without CURVE"))
+struct SecurityReviewTests {
+    // MARK: - Address ranges
+
+    /// An IPv6 range that takes in the IPv4-mapped block (`::ffff:0:0/96`) covers the IPv4
+    /// peers in it, whether libzmq reports them as `::ffff:a.b.c.d` (a socket with `ipv6` on)
+    /// or as `a.b.c.d`. Before the fix, `--deny-ip ::/0` let every IPv4 peer through.
+    @Test func anIPv6RangeThatTakesInTheMappedBlockCoversIPv4Peers() throws {
+        for text in ["::/0", "::/80", "::fffe:0:0/95", "::/1"] {
+            let range = try IPAddressRange(text)
+            #expect(range.contains("::ffff:10.1.2.3"), "\(text)")
+            #expect(range.contains("10.1.2.3"), "\(text)")
+            #expect(range.contains("::1") == text.hasPrefix("::/"), "\(text)")
+        }
+        // Ranges that miss the mapped block still miss IPv4 peers.
+        for text in ["fd00::/8", "::/96", "::ffff:0:0:0/96", "8000::/1"] {
+            let range = try IPAddressRange(text)
+            #expect(!range.contains("::ffff:10.1.2.3") && !range.contains("10.1.2.3"), "\(text)")
+        }
+        // And a narrower IPv4 block, written either way, is exact at its edges.
+        let block = try IPAddressRange("::ffff:10.0.0.0/104")
+        #expect(block.contains("10.255.255.255") && !block.contains("11.0.0.0") && !block.contains("::ffff:9.255.255.255"))
+    }
+
+    /// The same, end to end through the handler: a deny rule of `::/0` refuses an IPv4 peer
+    /// seen as IPv4-mapped IPv6.
+    @Test func aDenyRuleForEveryIPv6AddressRefusesAMappedIPv4Peer() throws {
+        let context = try Context()
+        let authenticator = try Authenticator(context: context)
+        defer { authenticator.stop() }
+        try authenticator.setPolicy(.addresses(denying: [try IPAddressRange("::/0")]))
+        let replies = try ask(context, [
+            zapRequest(address: "::ffff:127.0.0.1"),
+            zapRequest(address: "127.0.0.1"),
+            zapRequest(address: "::1"),
+        ])
+        #expect(replies.map(\.status) == ["400", "400", "400"])
+    }
+
+    // MARK: - Handler robustness
+
+    /// Requests with far too many frames, empty frames everywhere, and large frames are
+    /// answered (never with 200) and the handler lives on.
+    @Test func oversizedAndOverlongRequestsAreRefusedAndTheHandlerGoesOn() throws {
+        let context = try Context()
+        let authenticator = try Authenticator(context: context)
+        defer { authenticator.stop() }
+        try authenticator.setPolicy(AuthenticationPolicy(curveClients: .any, plainCredentials: ["a": "b"]))
+        let key = try CurveKeyPair.generate().publicKey
+        let huge = [UInt8](repeating: 0x41, count: 1 << 20)
+        let replies = try ask(context, [
+            // 200 frames of PLAIN credentials.
+            zapRequest(address: "127.0.0.1", mechanism: "PLAIN") + Array(repeating: Array("a".utf8), count: 200),
+            // A 1 MiB username and password.
+            zapRequest(address: "127.0.0.1", mechanism: "PLAIN") + [huge, huge],
+            // A CURVE key and a second frame after it.
+            zapRequest(address: "127.0.0.1", mechanism: "CURVE") + [key.bytes, []],
+            // A 1 MiB domain and address.
+            [[], Array("1.0".utf8), Array("1".utf8), huge, huge, [], Array("NULL".utf8)],
+            // A well-formed request last: still answered.
+            zapRequest(address: "127.0.0.1", mechanism: "PLAIN", credentials: ["a", "b"]),
+        ])
+        // (A long username is well-formed: it is only unknown.)
+        #expect(replies.map(\.status) == ["500", "400", "500", "400", "200"])
+        #expect(authenticator.isRunning)
+    }
+}
+
+/// A ZAP reply's status code and user id.
+private struct ReviewReply {
+    var status: String
+    var userID: String
+}
+
+/// Sends each request to the context's ZAP handler from a DEALER socket and collects the
+/// replies (status and user id); a reply that does not come within the test timeout ends it.
+private func ask(_ context: Context, _ requests: [[[UInt8]]]) throws -> [ReviewReply] {
+    let requester = try makeSocket(SocketType.Dealer.self, context: context)
+    try requester.connect(to: Authenticator.endpoint)
+    var replies: [ReviewReply] = []
+    for request in requests {
+        _ = try requester.send(multipart: request)
+        guard let reply = try requester.receiveMultipart() else { break }
+        #expect(reply.count == 7 && reply[1] == Array("1.0".utf8) && reply[6].isEmpty)
+        guard reply.count == 7 else { break }
+        replies.append(ReviewReply(status: String(decoding: reply[3], as: UTF8.self), userID: String(decoding: reply[5], as: UTF8.self)))
+    }
+    return replies
+}
