@@ -76,6 +76,50 @@ struct SecurityReviewTests {
         #expect(replies.map(\.status) == ["500", "400", "500", "400", "200"])
         #expect(authenticator.isRunning)
     }
+
+    // MARK: - Certificate files
+
+    /// A secret file owned by another user (who can read or replace it) is refused, even
+    /// with mode 0600, and even through a symbolic link; a public file may belong to anyone.
+    /// Only root can give a file away, so the test runs as root only.
+    @Test(.enabled(if: geteuid() == 0, "needs root to chown a file to another user"))
+    func aSecretFileOwnedByAnotherUserIsRefused() throws {
+        let folder = try ReviewFolder()
+        let certificate = try CurveCertificate.generate()
+        let files = try certificate.save(inDirectory: folder.path, name: "server")
+        let secretFile = try #require(files.secretFile)
+        let nobody: uid_t = 65534
+        #expect(chown(secretFile, nobody, gid_t(nobody)) == 0)
+        #expect(chown(files.publicFile, nobody, gid_t(nobody)) == 0)
+        let link = folder.path + "/link.key_secret"
+        #expect(symlink(secretFile, link) == 0)
+
+        for path in [secretFile, link] {
+            #expect(throws: CertificateError(.untrustedOwner(userID: UInt32(nobody)), path: path)) {
+                try CurveCertificate(contentsOf: path)
+            }
+        }
+        let error = try #require(throws: CertificateError.self) { try CurveCertificate(contentsOf: secretFile) }
+        #expect(error.description.contains("65534") && !revealsPart(of: certificate.secretKey!.revealedZ85, in: error.description))
+        // Asked for explicitly, it loads; a public file owned by anyone loads.
+        #expect(try CurveCertificate(contentsOf: secretFile, allowingInsecurePermissions: true).keyPair == certificate.keyPair)
+        #expect(try CurveCertificate(contentsOf: files.publicFile).publicKey == certificate.publicKey)
+        // A file of our own, or of root's, loads.
+        #expect(chown(secretFile, geteuid(), getegid()) == 0)
+        #expect(try CurveCertificate(contentsOf: link).keyPair == certificate.keyPair)
+    }
+}
+
+/// A fresh folder, removed with its contents when the value goes away.
+private final class ReviewFolder {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.path + "/security-review-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// A ZAP reply's status code and user id.

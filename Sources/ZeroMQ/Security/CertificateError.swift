@@ -74,6 +74,11 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
         /// certificate was loaded without `allowingInsecurePermissions`. The mode is the
         /// file's permission bits, such as `0o644`.
         case insecurePermissions(mode: UInt32)
+        /// The secret key file belongs to another user (the associated user id), who can read
+        /// or replace it, and the certificate was loaded without
+        /// `allowingInsecurePermissions`. A secret file must belong to the user running the
+        /// program, or to root. The check is made on the file a symbolic link leads to.
+        case untrustedOwner(userID: UInt32)
         /// A secret file was asked for, but the certificate has only a public key.
         case missingSecretKey
         /// Metadata that can't be written in a certificate file: a name that is not a ZPL
@@ -141,6 +146,9 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
         case let .insecurePermissions(mode):
             return "the secret key file can be read or written by group or others (mode \(Self.octal(mode))); "
                 + "run chmod 600 \(path)"
+        case let .untrustedOwner(userID):
+            return "the secret key file belongs to another user (uid \(userID)), who can read or replace it; "
+                + "it must belong to the user running this program (uid \(geteuid())) or to root"
         case .missingSecretKey:
             return "the certificate has no secret key to write"
         case let .invalidMetadata(reason):

@@ -200,10 +200,12 @@ internal enum CertificateFile {
     /// Reads a file of at most ``CurveCertificate/maximumFileSize`` bytes.
     ///
     /// - Parameter path: The file.
-    /// - Returns: Its contents and its permission bits.
+    /// - Returns: Its contents, its permission bits and its owner's user id, all of the one
+    ///   file opened (`fstat` on the descriptor read, so that no file can be swapped in
+    ///   between the check and the read).
     /// - Throws: ``CertificateError`` if it can't be opened or read, is not a regular file,
     ///   or is too large.
-    static func readFile(_ path: String) throws(CertificateError) -> (bytes: [UInt8], mode: UInt32) {
+    static func readFile(_ path: String) throws(CertificateError) -> (bytes: [UInt8], mode: UInt32, owner: UInt32) {
         // Non-blocking, so that opening a FIFO by mistake does not wait for a writer.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw CertificateError(.fileSystem(.open, errorNumber: errno), path: path) }
@@ -232,7 +234,7 @@ internal enum CertificateFile {
                 throw CertificateError(.fileTooLarge(byteCount: bytes.count), path: path)
             }
         }
-        return (bytes, UInt32(info.st_mode) & 0o7777)
+        return (bytes, UInt32(info.st_mode) & 0o7777, UInt32(info.st_uid))
     }
 
     /// Writes a file so that it never exists half-written and never has wider permissions
