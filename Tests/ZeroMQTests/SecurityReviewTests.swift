@@ -108,6 +108,29 @@ struct SecurityReviewTests {
         #expect(chown(secretFile, geteuid(), getegid()) == 0)
         #expect(try CurveCertificate(contentsOf: link).keyPair == certificate.keyPair)
     }
+
+    /// A name that pyzmq's `load_certificate` reads as a key (any line beginning with
+    /// `public-key` or `secret-key`) is refused anywhere but the one key in `curve`, so that
+    /// no file means one key here and another in pyzmq.
+    @Test(arguments: [
+        ("curve\n    public-key = \"\(ReviewKeys.a)\"\nmetadata\n    public-key-old = \"\(ReviewKeys.b)\"\n", "public-key-old", 4),
+        ("curve\n    public-key = \"\(ReviewKeys.a)\"\n        public-key = \"\(ReviewKeys.b)\"\n", "public-key", 3),
+        ("curve\n    public-key = \"\(ReviewKeys.a)\"\n    public-key2 = \"\(ReviewKeys.b)\"\n", "public-key2", 3),
+        ("metadata\n    secret-key = \"x\"\ncurve\n    public-key = \"\(ReviewKeys.a)\"\n", "secret-key", 2),
+    ])
+    func aNameThatPyzmqReadsAsAKeyIsRefusedOutsideItsPlace(_ text: String, _ name: String, _ line: Int) throws {
+        let error = try #require(throws: CertificateError.self) {
+            try CurveCertificate(parsing: text, path: "client.key")
+        }
+        #expect(error.kind == .misplacedKey(name: name))
+        #expect(error.line == line)
+    }
+}
+
+/// Two valid public keys in Z85.
+enum ReviewKeys {
+    static let a = try! CurveKeyPair.generate().publicKey.z85
+    static let b = try! CurveKeyPair.generate().publicKey.z85
 }
 
 /// A fresh folder, removed with its contents when the value goes away.

@@ -60,7 +60,9 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
         /// The file has no `public-key` in a `curve` section.
         case missingPublicKey
         /// A `public-key` or `secret-key` (the associated name) is outside the `curve`
-        /// section.
+        /// section, or another property's name begins with `public-key` or `secret-key`
+        /// (pyzmq's `load_certificate` reads any such line as the key, so the file could mean
+        /// one key here and another there).
         case misplacedKey(name: String)
         /// A section or key appears twice, so the file is ambiguous; the associated values
         /// say what (such as "secret-key" or "a metadata name") and the line of the first.
@@ -136,7 +138,10 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
         case .missingPublicKey:
             return "no public key: a certificate has public-key = \"…\" in its curve section"
         case let .misplacedKey(name):
-            return "\(name) is outside the curve section"
+            if name == "public-key" || name == "secret-key" {
+                return "\(name) is outside the curve section, or appears there below another property"
+            }
+            return "the name \(name) begins like a key, and pyzmq would read it as one"
         case let .duplicate(what, firstLine):
             return "\(what) appears twice (first at line \(firstLine))"
         case let .invalidKey(name, reason):

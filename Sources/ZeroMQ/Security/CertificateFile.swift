@@ -75,11 +75,13 @@ internal enum CertificateFile {
                 keys[property.name] = property
             }
         }
-        // A key anywhere else is a mistake worth naming (pyzmq would even read it).
-        for name in ["public-key", "secret-key"] where keys[name] == nil {
-            if let stray = properties.first(where: { $0.name == name }) {
-                throw failure(.misplacedKey(name: name), line: stray.line)
-            }
+        // A key anywhere else is a mistake worth naming. pyzmq's load_certificate reads any
+        // line that begins with `public-key` or `secret-key` as the key, wherever it is: such
+        // a name anywhere but the one key in `curve` would make the file mean one key here and
+        // another in pyzmq.
+        for property in properties where property.name.hasPrefix("public-key") || property.name.hasPrefix("secret-key") {
+            if let key = keys[property.name], key.line == property.line { continue }
+            throw failure(.misplacedKey(name: property.name), line: property.line)
         }
 
         var metadata = CurveCertificate.Metadata()
