@@ -125,6 +125,41 @@ struct SecurityReviewTests {
         #expect(error.kind == .misplacedKey(name: name))
         #expect(error.line == line)
     }
+
+    /// A certificate of the largest size read, made of nothing but metadata, parses in well
+    /// under the bound: before the fix each entry was looked up in a list (quadratic), and a
+    /// client could stall `setPolicy` and `reloadCertificates` for minutes with one file in
+    /// the certificate directory.
+    @Test func aFileOfManyMetadataEntriesParsesInLinearTime() throws {
+        var text = "metadata\n"
+        var count = 0
+        while text.utf8.count < CurveCertificate.maximumFileSize - 100 {
+            text += "    m\(count) = \"\"\n"
+            count += 1
+        }
+        text += "curve\n    public-key = \"\(ReviewKeys.a)\"\n"
+        let clock = ContinuousClock()
+        let start = clock.now
+        let certificate = try CurveCertificate(parsing: text, path: "many.key")
+        let elapsed = clock.now - start
+        #expect(certificate.metadata.count == count)
+        #expect(certificate.metadata[count - 1].name == "m\(count - 1)")
+        #expect(elapsed < .seconds(15), "\(count) metadata entries took \(elapsed)")
+    }
+
+    /// Metadata built from pairs keeps the documented rule (the last value, at the first
+    /// position) in linear time.
+    @Test func metadataFromManyPairsKeepsTheLastValueAtTheFirstPosition() {
+        let pairs = (0..<50_000).map { ("n\($0)", "v\($0)") } + [("n0", "last")]
+        let clock = ContinuousClock()
+        let start = clock.now
+        let metadata = CurveCertificate.Metadata(pairs)
+        let elapsed = clock.now - start
+        #expect(metadata.count == 50_000)
+        #expect(metadata[0] == ("n0", "last") as (String, String))
+        #expect(metadata["n49999"] == "v49999")
+        #expect(elapsed < .seconds(15))
+    }
 }
 
 /// Two valid public keys in Z85.

@@ -87,14 +87,18 @@ internal enum CertificateFile {
         var metadata = CurveCertificate.Metadata()
         if let section = sections["metadata"] {
             var firstLines: [String: Int] = [:]
+            var pairs: [(String, String)] = []
             for property in properties where property.parent == section {
                 // Names only by line: a malformed file might have anything as a name.
                 if let first = firstLines[property.name] {
                     throw failure(.duplicate("a metadata name", firstLine: first), line: property.line)
                 }
                 firstLines[property.name] = property.line
-                metadata[property.name] = property.value
+                pairs.append((property.name, property.value))
             }
+            // In one go: setting entries one by one would look each name up in a list, and a
+            // file of many entries would take minutes (quadratic time).
+            metadata = CurveCertificate.Metadata(pairs)
         }
 
         guard let publicEntry = keys["public-key"] else { throw failure(.missingPublicKey) }
