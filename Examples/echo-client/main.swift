@@ -50,7 +50,7 @@ struct EchoClient: ParsableCommand {
     @Option(name: .customLong("timeout-ms"), help: "How long to wait for each reply, in milliseconds.")
     var timeoutMilliseconds = 5000
 
-    @Option(name: .customLong("curve-server-key"), help: ArgumentHelp(
+    @Option(name: .customLong("curve-server-key"), parsing: .unconditional, help: ArgumentHelp(
         "Be a CURVE client of the server with this public key (40 characters of Z85).",
         valueName: "z85"))
     var curveServerKey: String?
@@ -60,7 +60,7 @@ struct EchoClient: ParsableCommand {
         valueName: "path"))
     var curveServerKeyFile: String?
 
-    @Option(name: .customLong("curve-secret-key"), help: ArgumentHelp(
+    @Option(name: .customLong("curve-secret-key"), parsing: .unconditional, help: ArgumentHelp(
         "This client's CURVE secret key (40 characters of Z85); a fresh key pair when absent. Other users can see it in the process list: prefer --curve-secret-key-file.",
         valueName: "z85"))
     var curveSecretKey: String?
@@ -70,12 +70,17 @@ struct EchoClient: ParsableCommand {
         valueName: "path"))
     var curveSecretKeyFile: String?
 
-    @Option(name: .customLong("plain-user"), help: ArgumentHelp(
+    @Option(name: .customLong("plain-user"), parsing: .unconditional, help: ArgumentHelp(
         "Be a PLAIN client with this user name and password.",
         valueName: "user:password"))
     var plainUser: String?
 
+    /// Whatever else is on the command line, refused in `validate()` without being shown.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(visibility: .private))
+    var unrecognized: [String] = []
+
     func validate() throws {
+        if let error = unrecognizedArgumentError(unrecognized) { throw error }
         if endpoints.isEmpty { throw ValidationError("Give at least one endpoint with --connect.") }
         if count < 1 { throw ValidationError("--count must be at least 1.") }
         if !(1...Int(Int32.max)).contains(timeoutMilliseconds) {
@@ -281,6 +286,25 @@ struct ReplyWaiter: ~Copyable {
             }
         }
     }
+}
+
+/// The usage error for arguments ArgumentParser did not recognize, or `nil` if there are none.
+///
+/// ArgumentParser's own error quotes a stray argument back ("Unexpected argument '…'"), and a
+/// stray argument is often the rest of a password or key given without quotes: so an unknown
+/// option is named by its name only, and any other argument by its position only.
+///
+/// - Parameter unrecognized: The arguments left over, in order.
+/// - Returns: The error to throw.
+func unrecognizedArgumentError(_ unrecognized: [String]) -> ValidationError? {
+    guard let first = unrecognized.first else { return nil }
+    let name = first.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    if name.hasPrefix("--"), name.count > 2, name.dropFirst(2).allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }) {
+        return ValidationError("unknown option '\(name)'; see --help.")
+    }
+    let position = CommandLine.arguments.dropFirst().firstIndex(of: first).map { " \($0)" } ?? ""
+    return ValidationError(
+        "unexpected argument\(position) (not shown: it may be part of a secret); quote a password that has spaces.")
 }
 
 EchoClient.main()

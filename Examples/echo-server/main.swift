@@ -56,7 +56,7 @@ struct EchoServer: ParsableCommand {
     @Option(help: "Stop after answering this many requests (default: run until interrupted).")
     var count: Int?
 
-    @Option(name: .customLong("curve-secret-key"), help: ArgumentHelp(
+    @Option(name: .customLong("curve-secret-key"), parsing: .unconditional, help: ArgumentHelp(
         "Be a CURVE server with this secret key (40 characters of Z85). Other users can see it in the process list: prefer --curve-secret-key-file.",
         valueName: "z85"))
     var curveSecretKey: String?
@@ -66,7 +66,7 @@ struct EchoServer: ParsableCommand {
         valueName: "path"))
     var curveSecretKeyFile: String?
 
-    @Option(name: .customLong("allow"), help: ArgumentHelp(
+    @Option(name: .customLong("allow"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Admit the CURVE client with this public key (Z85); repeat it for more.",
         valueName: "client-public-z85"))
     var allowedKeys: [String] = []
@@ -86,12 +86,17 @@ struct EchoServer: ParsableCommand {
         valueName: "ip"))
     var deniedAddresses: [String] = []
 
-    @Option(name: .customLong("plain-user"), help: ArgumentHelp(
+    @Option(name: .customLong("plain-user"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Be a PLAIN server that admits this user with this password; repeat it for more users.",
         valueName: "user:password"))
     var plainUsers: [String] = []
 
+    /// Whatever else is on the command line, refused in `validate()` without being shown.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(visibility: .private))
+    var unrecognized: [String] = []
+
     func validate() throws {
+        if let error = unrecognizedArgumentError(unrecognized) { throw error }
         _ = try Attachment(bind: bind, connect: connect)
         if let count, count < 1 { throw ValidationError("--count must be at least 1.") }
         _ = try security()
@@ -306,6 +311,25 @@ enum FrameText {
         }
         return false
     }
+}
+
+/// The usage error for arguments ArgumentParser did not recognize, or `nil` if there are none.
+///
+/// ArgumentParser's own error quotes a stray argument back ("Unexpected argument '…'"), and a
+/// stray argument is often the rest of a password or key given without quotes: so an unknown
+/// option is named by its name only, and any other argument by its position only.
+///
+/// - Parameter unrecognized: The arguments left over, in order.
+/// - Returns: The error to throw.
+func unrecognizedArgumentError(_ unrecognized: [String]) -> ValidationError? {
+    guard let first = unrecognized.first else { return nil }
+    let name = first.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    if name.hasPrefix("--"), name.count > 2, name.dropFirst(2).allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }) {
+        return ValidationError("unknown option '\(name)'; see --help.")
+    }
+    let position = CommandLine.arguments.dropFirst().firstIndex(of: first).map { " \($0)" } ?? ""
+    return ValidationError(
+        "unexpected argument\(position) (not shown: it may be part of a secret); quote a password that has spaces.")
 }
 
 EchoServer.main()
