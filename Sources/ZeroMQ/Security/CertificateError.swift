@@ -23,7 +23,7 @@ import Darwin
 /// A certificate error is a value and is safe to share between threads.
 public struct CertificateError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file the error is about: the file read or written, the folder listed, or the
-    /// label given to ``CurveCertificate/init(parsing:path:)``.
+    /// label given to ``CurveCertificate/init(parsing:path:)-(String,_)``.
     public var path: String
 
     /// The line of the file the error is on, counted from 1, or `nil` when the error is not
