@@ -49,6 +49,22 @@ struct SecurityReviewTests {
         #expect(replies.map(\.status) == ["400", "400", "400"])
     }
 
+    /// libzmq reports an empty address when it could not read the peer's; a deny list must
+    /// not wave such a peer through, while a policy without address rules still admits it.
+    @Test func aPeerWithoutAnAddressIsRefusedByAPolicyWithAddressRules() throws {
+        let context = try Context()
+        let authenticator = try Authenticator(context: context)
+        defer { authenticator.stop() }
+        try authenticator.setPolicy(.addresses(denying: [try IPAddressRange("10.6.6.6")]), forDomain: "deny")
+        try authenticator.setPolicy(.addresses(), forDomain: "open")
+        let replies = try ask(context, [
+            zapRequest(domain: "deny", address: ""),
+            zapRequest(domain: "deny", address: "127.0.0.1"),
+            zapRequest(domain: "open", address: ""),
+        ])
+        #expect(replies.map(\.status) == ["400", "200", "200"])
+    }
+
     // MARK: - Handler robustness
 
     /// Requests with far too many frames, empty frames everywhere, and large frames are
