@@ -163,6 +163,30 @@ struct SecurityReviewTests {
         #expect(elapsed < .seconds(15), "\(count) metadata entries took \(elapsed)")
     }
 
+    /// Files at the size limit built to stress the parser: nesting as deep as the size
+    /// allows, one huge line, a million line breaks (CR, LF and CRLF mixed) before the key.
+    /// Each gives a certificate or an error with a sensible line, quickly, never a crash.
+    @Test func extremeFilesParseOrFailCleanly() throws {
+        let limit = CurveCertificate.maximumFileSize
+        var deep = "metadata\n"
+        var level = 1
+        while deep.utf8.count + 4 * level + 8 < limit - 100 {
+            deep += String(repeating: " ", count: 4 * level) + "n\(level)\n"
+            level += 1
+        }
+        deep += "curve\n    public-key = \"\(ReviewKeys.a)\"\n"
+        let nested = try CurveCertificate(parsing: deep, path: "deep.key")
+        #expect(nested.publicKey.z85 == ReviewKeys.a && nested.metadata.count == 1)
+
+        let hugeLine = "curve\n    public-key = \"" + String(repeating: "A", count: limit - 40) + "\"\n"
+        let huge = try #require(throws: CertificateError.self) { try CurveCertificate(parsing: hugeLine, path: "huge.key") }
+        #expect(huge.line == 2)
+
+        let breaks = String(repeating: "\r\n\n\r", count: limit / 4 - 20) + "x = \u{1}"
+        let late = try #require(throws: CertificateError.self) { try CurveCertificate(parsing: breaks, path: "late.key") }
+        #expect(late.line == 3 * (limit / 4 - 20) + 1)
+    }
+
     /// Metadata built from pairs keeps the documented rule (the last value, at the first
     /// position) in linear time.
     @Test func metadataFromManyPairsKeepsTheLastValueAtTheFirstPosition() {
