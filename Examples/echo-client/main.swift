@@ -50,7 +50,7 @@ struct EchoClient: ParsableCommand {
     @Option(name: .customLong("timeout-ms"), help: "How long to wait for each reply, in milliseconds.")
     var timeoutMilliseconds = 5000
 
-    @Option(name: .customLong("curve-server-key"), help: ArgumentHelp(
+    @Option(name: .customLong("curve-server-key"), parsing: .unconditional, help: ArgumentHelp(
         "Be a CURVE client of the server with this public key (40 characters of Z85).",
         valueName: "z85"))
     var curveServerKey: String?
@@ -60,7 +60,7 @@ struct EchoClient: ParsableCommand {
         valueName: "path"))
     var curveServerKeyFile: String?
 
-    @Option(name: .customLong("curve-secret-key"), help: ArgumentHelp(
+    @Option(name: .customLong("curve-secret-key"), parsing: .unconditional, help: ArgumentHelp(
         "This client's CURVE secret key (40 characters of Z85); a fresh key pair when absent. Other users can see it in the process list: prefer --curve-secret-key-file.",
         valueName: "z85"))
     var curveSecretKey: String?
@@ -70,12 +70,17 @@ struct EchoClient: ParsableCommand {
         valueName: "path"))
     var curveSecretKeyFile: String?
 
-    @Option(name: .customLong("plain-user"), help: ArgumentHelp(
+    @Option(name: .customLong("plain-user"), parsing: .unconditional, help: ArgumentHelp(
         "Be a PLAIN client with this user name and password.",
         valueName: "user:password"))
     var plainUser: String?
 
+    /// Whatever else is on the command line, refused in `validate()` without being shown.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(visibility: .private))
+    var unrecognized: [String] = []
+
     func validate() throws {
+        if let error = unrecognizedArgumentError(unrecognized) { throw error }
         if endpoints.isEmpty { throw ValidationError("Give at least one endpoint with --connect.") }
         if count < 1 { throw ValidationError("--count must be at least 1.") }
         if !(1...Int(Int32.max)).contains(timeoutMilliseconds) {
@@ -106,8 +111,8 @@ struct EchoClient: ParsableCommand {
             for number in 0..<count {
                 let request = "msg \(number)"
                 print("Sending \(request)")
-                guard try socket.send(request) else {
-                    throw DemoError("could not send '\(request)' within \(timeoutMilliseconds) ms")
+                guard try waiter.send(request, on: socket, monitor: &monitor, timeout: timeout) else {
+                    throw DemoError("could not send '\(request)' within \(timeoutMilliseconds) ms" + waiter.lastFailureNote)
                 }
                 guard try waiter.receive(into: &reply, from: socket, monitor: &monitor, timeout: timeout) else {
                     throw DemoError("no reply to '\(request)' within \(timeoutMilliseconds) ms" + waiter.lastFailureNote)
@@ -219,17 +224,23 @@ enum ClientSecurity {
     }
 }
 
-/// Waits for a reply and watches the socket's monitor meanwhile, so that a server that
-/// refuses the client ends the wait at once with the reason.
+/// Sends a request and waits for its reply, watching the socket's monitor meanwhile, so that
+/// a server that refuses the client ends the wait at once with the reason: while waiting for
+/// the reply, or before the request could even be sent (a refused connection is gone, and
+/// a REQ socket with no connection can't send).
 struct ReplyWaiter: ~Copyable {
-    private var poller = Poller(capacity: 2)
+    private var poller = Poller(capacity: 3)
     private let socketItem: Int
+    /// The socket again, for writability: a REQ socket is writable only before its request,
+    /// so this item is quiet while a reply is awaited.
+    private let sendItem: Int
     private let monitorItem: Int
     /// The last handshake failure that was not final (the client reconnects after it).
     private var lastFailure: MonitorEvent.HandshakeFailure?
 
     init(socket: borrowing RequestSocket, monitor: borrowing SocketMonitor) {
         socketItem = poller.add(socket)
+        sendItem = poller.add(socket, events: .writable)
         monitorItem = poller.add(monitor.socket)
     }
 
@@ -244,6 +255,27 @@ struct ReplyWaiter: ~Copyable {
             return "; authentication was refused (ZAP status \(status))"
         case nil:
             return ""
+        }
+    }
+
+    /// Sends a request, waiting at most `timeout` from now for the socket to take it.
+    ///
+    /// - Returns: `true` once sent, `false` when it could not be sent in time.
+    /// - Throws: A ``DemoError`` when the server refuses the client (see
+    ///   ``receive(into:from:monitor:timeout:)``).
+    mutating func send(
+        _ request: String,
+        on socket: borrowing RequestSocket,
+        monitor: inout SocketMonitor,
+        timeout: Duration
+    ) throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if try socket.send(request, .dontWait) { return true }
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { return false }
+            try poller.poll(timeout: remaining)
+            if poller.isReadable(at: monitorItem) { try checkHandshakeFailures(&monitor) }
         }
     }
 
@@ -263,24 +295,88 @@ struct ReplyWaiter: ~Copyable {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else { return false }
             try poller.poll(timeout: remaining)
-            if poller.isReadable(at: monitorItem) {
-                while let event = try monitor.receiveEvent(.dontWait) {
-                    guard case .handshakeFailed(let failure) = event.kind else { continue }
-                    switch failure {
-                    case .authentication(let status):
-                        throw DemoError("authentication refused by the server (ZAP status \(status))")
-                    case .protocol(.mechanismMismatch):
-                        throw DemoError("the server refused the handshake: it uses another security mechanism than this client")
-                    default:
-                        lastFailure = failure
-                    }
-                }
-            }
+            if poller.isReadable(at: monitorItem) { try checkHandshakeFailures(&monitor) }
             if poller.isReadable(at: socketItem), try socket.receive(into: &message, .dontWait) {
                 return true
             }
         }
     }
+
+    /// Reads the monitor's events: throws on a refusal, and remembers any other handshake
+    /// failure for ``lastFailureNote``.
+    private mutating func checkHandshakeFailures(_ monitor: inout SocketMonitor) throws {
+        while let event = try monitor.receiveEvent(.dontWait) {
+            guard case .handshakeFailed(let failure) = event.kind else { continue }
+            switch failure {
+            case .authentication(let status):
+                throw DemoError("authentication refused by the server (ZAP status \(status))")
+            case .protocol(.mechanismMismatch):
+                throw DemoError("the server refused the handshake: it uses another security mechanism than this client")
+            default:
+                lastFailure = failure
+            }
+        }
+    }
 }
 
-EchoClient.main()
+/// The usage error for arguments ArgumentParser did not recognize, or `nil` if there are none.
+///
+/// ArgumentParser's own error quotes a stray argument back ("Unexpected argument '…'"), and a
+/// stray argument is often the rest of a password or key given without quotes: so an unknown
+/// option is named by its name only, and any other argument by its position only.
+///
+/// - Parameter unrecognized: The arguments left over, in order.
+/// - Returns: The error to throw.
+func unrecognizedArgumentError(_ unrecognized: [String]) -> ValidationError? {
+    guard let first = unrecognized.first else { return nil }
+    let name = first.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    if name.hasPrefix("--"), name.count > 2, name.dropFirst(2).allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }) {
+        return ValidationError("unknown option '\(name)'; see --help.")
+    }
+    let position = CommandLine.arguments.dropFirst().firstIndex(of: first).map { " \($0)" } ?? ""
+    return ValidationError(
+        "unexpected argument\(position) (not shown: it may be part of a secret); quote a password that has spaces.")
+}
+
+/// Parses the command line and runs the command, as `ParsableCommand.main()` does, except
+/// that a parse error that would quote a secret back is replaced by one that says only where
+/// it is.
+///
+/// ArgumentParser splits the command line before it knows which option takes which value, and
+/// refuses some values that begin with '-' there ("Invalid option: -=…"), quoting them whole,
+/// even for an option that takes any value: a Z85 key or a password can begin that way.
+///
+/// - Parameters:
+///   - command: The command type.
+///   - secretOptions: The options whose values are secrets, such as `--plain-user`.
+func runHidingSecrets(_ command: any ParsableCommand.Type, secretOptions: Set<String>) -> Never {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    var parsed: any ParsableCommand
+    do {
+        parsed = try command.parseAsRoot(arguments)
+    } catch {
+        guard command.exitCode(for: error) != .success else { command.exit(withError: error) }
+        let message = command.fullMessage(for: error)
+        for (index, argument) in arguments.enumerated() where !argument.isEmpty && message.contains(argument) {
+            let isSecret = (index > 0 && secretOptions.contains(arguments[index - 1]))
+                || secretOptions.contains { argument.hasPrefix($0 + "=") }
+            // Anything else with a leading dash that is not an option's name may be the rest
+            // of a secret given without quotes.
+            let isOptionName = argument.dropFirst(argument.hasPrefix("--") ? 2 : 1)
+                .allSatisfy { ("a"..."z").contains($0) || $0 == "-" }
+            guard isSecret || (argument.hasPrefix("-") && !isOptionName) else { continue }
+            command.exit(withError: ValidationError(
+                "argument \(index + 1) can't be read (not shown: it may be a secret); "
+                    + "give a value that begins with '-' as --option=value."))
+        }
+        command.exit(withError: error)
+    }
+    do {
+        try parsed.run()
+    } catch {
+        command.exit(withError: error)
+    }
+    command.exit()
+}
+
+runHidingSecrets(EchoClient.self, secretOptions: ["--curve-secret-key", "--plain-user"])

@@ -56,7 +56,7 @@ struct EchoServer: ParsableCommand {
     @Option(help: "Stop after answering this many requests (default: run until interrupted).")
     var count: Int?
 
-    @Option(name: .customLong("curve-secret-key"), help: ArgumentHelp(
+    @Option(name: .customLong("curve-secret-key"), parsing: .unconditional, help: ArgumentHelp(
         "Be a CURVE server with this secret key (40 characters of Z85). Other users can see it in the process list: prefer --curve-secret-key-file.",
         valueName: "z85"))
     var curveSecretKey: String?
@@ -66,7 +66,7 @@ struct EchoServer: ParsableCommand {
         valueName: "path"))
     var curveSecretKeyFile: String?
 
-    @Option(name: .customLong("allow"), help: ArgumentHelp(
+    @Option(name: .customLong("allow"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Admit the CURVE client with this public key (Z85); repeat it for more.",
         valueName: "client-public-z85"))
     var allowedKeys: [String] = []
@@ -86,12 +86,17 @@ struct EchoServer: ParsableCommand {
         valueName: "ip"))
     var deniedAddresses: [String] = []
 
-    @Option(name: .customLong("plain-user"), help: ArgumentHelp(
+    @Option(name: .customLong("plain-user"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Be a PLAIN server that admits this user with this password; repeat it for more users.",
         valueName: "user:password"))
     var plainUsers: [String] = []
 
+    /// Whatever else is on the command line, refused in `validate()` without being shown.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(visibility: .private))
+    var unrecognized: [String] = []
+
     func validate() throws {
+        if let error = unrecognizedArgumentError(unrecognized) { throw error }
         _ = try Attachment(bind: bind, connect: connect)
         if let count, count < 1 { throw ValidationError("--count must be at least 1.") }
         _ = try security()
@@ -308,4 +313,64 @@ enum FrameText {
     }
 }
 
-EchoServer.main()
+/// The usage error for arguments ArgumentParser did not recognize, or `nil` if there are none.
+///
+/// ArgumentParser's own error quotes a stray argument back ("Unexpected argument '…'"), and a
+/// stray argument is often the rest of a password or key given without quotes: so an unknown
+/// option is named by its name only, and any other argument by its position only.
+///
+/// - Parameter unrecognized: The arguments left over, in order.
+/// - Returns: The error to throw.
+func unrecognizedArgumentError(_ unrecognized: [String]) -> ValidationError? {
+    guard let first = unrecognized.first else { return nil }
+    let name = first.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    if name.hasPrefix("--"), name.count > 2, name.dropFirst(2).allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }) {
+        return ValidationError("unknown option '\(name)'; see --help.")
+    }
+    let position = CommandLine.arguments.dropFirst().firstIndex(of: first).map { " \($0)" } ?? ""
+    return ValidationError(
+        "unexpected argument\(position) (not shown: it may be part of a secret); quote a password that has spaces.")
+}
+
+/// Parses the command line and runs the command, as `ParsableCommand.main()` does, except
+/// that a parse error that would quote a secret back is replaced by one that says only where
+/// it is.
+///
+/// ArgumentParser splits the command line before it knows which option takes which value, and
+/// refuses some values that begin with '-' there ("Invalid option: -=…"), quoting them whole,
+/// even for an option that takes any value: a Z85 key or a password can begin that way.
+///
+/// - Parameters:
+///   - command: The command type.
+///   - secretOptions: The options whose values are secrets, such as `--plain-user`.
+func runHidingSecrets(_ command: any ParsableCommand.Type, secretOptions: Set<String>) -> Never {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    var parsed: any ParsableCommand
+    do {
+        parsed = try command.parseAsRoot(arguments)
+    } catch {
+        guard command.exitCode(for: error) != .success else { command.exit(withError: error) }
+        let message = command.fullMessage(for: error)
+        for (index, argument) in arguments.enumerated() where !argument.isEmpty && message.contains(argument) {
+            let isSecret = (index > 0 && secretOptions.contains(arguments[index - 1]))
+                || secretOptions.contains { argument.hasPrefix($0 + "=") }
+            // Anything else with a leading dash that is not an option's name may be the rest
+            // of a secret given without quotes.
+            let isOptionName = argument.dropFirst(argument.hasPrefix("--") ? 2 : 1)
+                .allSatisfy { ("a"..."z").contains($0) || $0 == "-" }
+            guard isSecret || (argument.hasPrefix("-") && !isOptionName) else { continue }
+            command.exit(withError: ValidationError(
+                "argument \(index + 1) can't be read (not shown: it may be a secret); "
+                    + "give a value that begins with '-' as --option=value."))
+        }
+        command.exit(withError: error)
+    }
+    do {
+        try parsed.run()
+    } catch {
+        command.exit(withError: error)
+    }
+    command.exit()
+}
+
+runHidingSecrets(EchoServer.self, secretOptions: ["--curve-secret-key", "--plain-user"])

@@ -31,7 +31,8 @@ public struct AuthenticationDecision: Hashable, Sendable, CustomStringConvertibl
         /// The peer's address is in the policy's ``AuthenticationPolicy/deniedAddresses``.
         case addressDenied
         /// The policy has ``AuthenticationPolicy/allowedAddresses`` and the peer's address is
-        /// in none of them.
+        /// in none of them; or the policy has address rules and libzmq could not tell the
+        /// peer's address (it reported none).
         case addressNotAllowed
         /// The policy does not configure the peer's security mechanism.
         case mechanismNotAllowed

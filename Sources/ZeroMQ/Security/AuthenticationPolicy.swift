@@ -13,8 +13,9 @@
 /// 1. **Address.** A peer whose address is in ``deniedAddresses`` is refused. Otherwise, if
 ///    ``allowedAddresses`` is not empty, a peer whose address is in none of its ranges is
 ///    refused. A deny rule wins over an allow rule for the same address. (pyzmq and czmq
-///    take either list, not both; here both may be set.) An address rule never lets a peer
-///    skip the checks below.
+///    take either list, not both; here both may be set.) A peer whose address libzmq could
+///    not read (it reports an empty one) is refused by a policy with any address rule. An
+///    address rule never lets a peer skip the checks below.
 /// 2. **Mechanism.** A CURVE client is accepted when ``curveClients`` accepts its public key,
 ///    a PLAIN client when ``plainCredentials`` holds its username and password. A mechanism
 ///    the policy does not configure is refused: a CURVE client when ``curveClients`` is

@@ -17,6 +17,8 @@ import Synchronization
 /// nothing while idle. libzmq asks it about every CURVE and PLAIN peer of a server socket in
 /// the context, and about NULL peers of a server socket with a ``SocketOption/zapDomain``,
 /// once per connection, during the handshake; `inproc://` peers are never authenticated.
+/// Start the authenticator before the servers it guards bind or connect: a handshake made
+/// while no handler is bound lets any CURVE client with a valid key pair in.
 ///
 /// **Policies.** ``setPolicy(_:forDomain:)`` sets the ``AuthenticationPolicy`` of one ZAP
 /// domain (a server socket's ``SocketOption/zapDomain``, empty by default), or, with

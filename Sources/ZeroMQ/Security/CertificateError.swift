@@ -23,7 +23,7 @@ import Darwin
 /// A certificate error is a value and is safe to share between threads.
 public struct CertificateError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file the error is about: the file read or written, the folder listed, or the
-    /// label given to ``CurveCertificate/init(parsing:path:)``.
+    /// label given to ``CurveCertificate/init(parsing:path:)-(String,_)``.
     public var path: String
 
     /// The line of the file the error is on, counted from 1, or `nil` when the error is not
@@ -60,7 +60,9 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
         /// The file has no `public-key` in a `curve` section.
         case missingPublicKey
         /// A `public-key` or `secret-key` (the associated name) is outside the `curve`
-        /// section.
+        /// section, or another property's name begins with `public-key` or `secret-key`
+        /// (pyzmq's `load_certificate` reads any such line as the key, so the file could mean
+        /// one key here and another there).
         case misplacedKey(name: String)
         /// A section or key appears twice, so the file is ambiguous; the associated values
         /// say what (such as "secret-key" or "a metadata name") and the line of the first.
@@ -74,6 +76,11 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
         /// certificate was loaded without `allowingInsecurePermissions`. The mode is the
         /// file's permission bits, such as `0o644`.
         case insecurePermissions(mode: UInt32)
+        /// The secret key file belongs to another user (the associated user id), who can read
+        /// or replace it, and the certificate was loaded without
+        /// `allowingInsecurePermissions`. A secret file must belong to the user running the
+        /// program, or to root. The check is made on the file a symbolic link leads to.
+        case untrustedOwner(userID: UInt32)
         /// A secret file was asked for, but the certificate has only a public key.
         case missingSecretKey
         /// Metadata that can't be written in a certificate file: a name that is not a ZPL
@@ -131,7 +138,10 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
         case .missingPublicKey:
             return "no public key: a certificate has public-key = \"…\" in its curve section"
         case let .misplacedKey(name):
-            return "\(name) is outside the curve section"
+            if name == "public-key" || name == "secret-key" {
+                return "\(name) is outside the curve section, or appears there below another property"
+            }
+            return "the name \(name) begins like a key, and pyzmq would read it as one"
         case let .duplicate(what, firstLine):
             return "\(what) appears twice (first at line \(firstLine))"
         case let .invalidKey(name, reason):
@@ -141,6 +151,9 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
         case let .insecurePermissions(mode):
             return "the secret key file can be read or written by group or others (mode \(Self.octal(mode))); "
                 + "run chmod 600 \(path)"
+        case let .untrustedOwner(userID):
+            return "the secret key file belongs to another user (uid \(userID)), who can read or replace it; "
+                + "it must belong to the user running this program (uid \(geteuid())) or to root"
         case .missingSecretKey:
             return "the certificate has no secret key to write"
         case let .invalidMetadata(reason):

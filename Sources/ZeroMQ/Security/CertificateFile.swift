@@ -75,24 +75,30 @@ internal enum CertificateFile {
                 keys[property.name] = property
             }
         }
-        // A key anywhere else is a mistake worth naming (pyzmq would even read it).
-        for name in ["public-key", "secret-key"] where keys[name] == nil {
-            if let stray = properties.first(where: { $0.name == name }) {
-                throw failure(.misplacedKey(name: name), line: stray.line)
-            }
+        // A key anywhere else is a mistake worth naming. pyzmq's load_certificate reads any
+        // line that begins with `public-key` or `secret-key` as the key, wherever it is: such
+        // a name anywhere but the one key in `curve` would make the file mean one key here and
+        // another in pyzmq.
+        for property in properties where property.name.hasPrefix("public-key") || property.name.hasPrefix("secret-key") {
+            if let key = keys[property.name], key.line == property.line { continue }
+            throw failure(.misplacedKey(name: property.name), line: property.line)
         }
 
         var metadata = CurveCertificate.Metadata()
         if let section = sections["metadata"] {
             var firstLines: [String: Int] = [:]
+            var pairs: [(String, String)] = []
             for property in properties where property.parent == section {
                 // Names only by line: a malformed file might have anything as a name.
                 if let first = firstLines[property.name] {
                     throw failure(.duplicate("a metadata name", firstLine: first), line: property.line)
                 }
                 firstLines[property.name] = property.line
-                metadata[property.name] = property.value
+                pairs.append((property.name, property.value))
             }
+            // In one go: setting entries one by one would look each name up in a list, and a
+            // file of many entries would take minutes (quadratic time).
+            metadata = CurveCertificate.Metadata(pairs)
         }
 
         guard let publicEntry = keys["public-key"] else { throw failure(.missingPublicKey) }
@@ -200,10 +206,12 @@ internal enum CertificateFile {
     /// Reads a file of at most ``CurveCertificate/maximumFileSize`` bytes.
     ///
     /// - Parameter path: The file.
-    /// - Returns: Its contents and its permission bits.
+    /// - Returns: Its contents, its permission bits and its owner's user id, all of the one
+    ///   file opened (`fstat` on the descriptor read, so that no file can be swapped in
+    ///   between the check and the read).
     /// - Throws: ``CertificateError`` if it can't be opened or read, is not a regular file,
     ///   or is too large.
-    static func readFile(_ path: String) throws(CertificateError) -> (bytes: [UInt8], mode: UInt32) {
+    static func readFile(_ path: String) throws(CertificateError) -> (bytes: [UInt8], mode: UInt32, owner: UInt32) {
         // Non-blocking, so that opening a FIFO by mistake does not wait for a writer.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw CertificateError(.fileSystem(.open, errorNumber: errno), path: path) }
@@ -232,7 +240,7 @@ internal enum CertificateFile {
                 throw CertificateError(.fileTooLarge(byteCount: bytes.count), path: path)
             }
         }
-        return (bytes, UInt32(info.st_mode) & 0o7777)
+        return (bytes, UInt32(info.st_mode) & 0o7777, UInt32(info.st_uid))
     }
 
     /// Writes a file so that it never exists half-written and never has wider permissions

@@ -50,7 +50,16 @@ extension CurveCertificate {
         /// - Parameter pairs: The pairs. When a name appears more than once, its last value
         ///   is kept, at the position of its first appearance.
         public init(_ pairs: some Sequence<(String, String)>) {
-            for (name, value) in pairs { self[name] = value }
+            // Positions by name, so that this takes linear time, however many pairs.
+            var positions: [String: Int] = [:]
+            for (name, value) in pairs {
+                if let position = positions[name] {
+                    entries[position].value = value
+                } else {
+                    positions[name] = entries.count
+                    entries.append(Entry(name: name, value: value))
+                }
+            }
         }
 
         /// Creates metadata from a dictionary literal, in the literal's order.

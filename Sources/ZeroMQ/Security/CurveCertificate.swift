@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A CURVE certificate: a public key, optionally the secret key that goes with it, and
 /// metadata, as czmq's `zcert` and pyzmq's `zmq.auth` store them in files.
 ///
@@ -95,21 +103,30 @@ public struct CurveCertificate: Sendable, Equatable, CustomStringConvertible, Cu
     /// ``CertificateError/Kind/insecurePermissions(mode:)`` unless
     /// `allowingInsecurePermissions` is true. Note that pyzmq's `create_certificates` writes
     /// its secret files with the default permissions (usually 0644): run `chmod 600` on
-    /// them.
+    /// them. A file with a secret key must also belong to the user running the program (or
+    /// to root): one owned by another user, who can read it or put their own key in it, is
+    /// refused with ``CertificateError/Kind/untrustedOwner(userID:)``. Both checks are made
+    /// on the file opened and read (following symbolic links), so no other file can be
+    /// swapped in between the check and the read.
     ///
     /// - Parameters:
     ///   - path: The file.
     ///   - allowingInsecurePermissions: Whether to load a secret file that its group or others
-    ///     can read or write. `false` by default.
+    ///     can read or write, or that belongs to another user. `false` by default.
     /// - Throws: ``CertificateError`` naming the file, the line when there is one, and what
     ///   is wrong: a file that can't be read, malformed ZPL, a missing or invalid key, a
-    ///   secret key that does not belong to the public key, or insecure permissions. The
-    ///   error never shows the secret key.
+    ///   secret key that does not belong to the public key, insecure permissions, or another
+    ///   owner. The error never shows the secret key.
     public init(contentsOf path: String, allowingInsecurePermissions: Bool = false) throws(CertificateError) {
-        let (bytes, mode) = try CertificateFile.readFile(path)
+        let (bytes, mode, owner) = try CertificateFile.readFile(path)
         self = try CertificateFile.certificate(parsing: bytes, path: path)
-        if keyPair != nil && mode & 0o077 != 0 && !allowingInsecurePermissions {
+        guard keyPair != nil, !allowingInsecurePermissions else { return }
+        if mode & 0o077 != 0 {
             throw CertificateError(.insecurePermissions(mode: mode), path: path)
+        }
+        // Whoever owns the file can read it or put their own key in it.
+        if owner != UInt32(geteuid()) && owner != 0 {
+            throw CertificateError(.untrustedOwner(userID: owner), path: path)
         }
     }
 

@@ -18,8 +18,10 @@ import Darwin
 ///
 /// IPv4 and IPv6 meet where they overlap: an IPv4 range also matches the same addresses
 /// written as IPv4-mapped IPv6 (`::ffff:10.1.2.3`, which is how a peer appears to a socket
-/// with ``SocketOption/ipv6`` on), and an IPv4-mapped IPv6 range is read as the IPv4 range
-/// it stands for. A zone index on a peer's address (`fe80::1%eth0`) is ignored.
+/// with ``SocketOption/ipv6`` on), an IPv4-mapped IPv6 range is read as the IPv4 range it
+/// stands for, and an IPv6 range that takes in the whole IPv4-mapped block `::ffff:0:0/96`
+/// (such as `::/0`) matches every IPv4 address, however it is written. A zone index on a
+/// peer's address (`fe80::1%eth0`) is ignored.
 ///
 /// Peers on `ipc://` have no IP address (libzmq reports the peer's user, group and process
 /// ids instead), and `inproc://` peers are never authenticated: no range matches either.
@@ -35,7 +37,8 @@ public struct IPAddressRange: Hashable, Sendable, CustomStringConvertible {
     /// 128 for IPv6. A single address has the full length.
     public let prefixLength: Int
 
-    /// Whether this is an IPv6 range (one that no IPv4 address falls in).
+    /// Whether this is an IPv6 range: one that no IPv4 address falls in, unless it takes in
+    /// the whole IPv4-mapped block `::ffff:0:0/96` (as `::/0` does).
     public var isIPv6: Bool { network.count == 16 }
 
     /// Creates a range from its text: an IPv4 or IPv6 address, optionally followed by `/`
@@ -85,7 +88,13 @@ public struct IPAddressRange: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether an address in binary form (4 or 16 bytes) is in this range.
     internal func contains(bytes: [UInt8]) -> Bool {
-        let (address, _) = unmapped(bytes, prefixLength: bytes.count * 8)
+        var (address, _) = unmapped(bytes, prefixLength: bytes.count * 8)
+        if address.count == 4 && network.count == 16 {
+            // An IPv6 range shorter than /96 may take in the mapped block (`::/0`, `::/80`):
+            // an IPv4 peer is in it as `::ffff:a.b.c.d`. (A range of /96 or longer inside the
+            // block was read as IPv4 when it was made.)
+            address = ipv4MappedPrefix + address
+        }
         guard address.count == network.count else { return false }
         return masked(address, to: prefixLength) == network
     }
@@ -110,11 +119,13 @@ private func masked(_ address: [UInt8], to length: Int) -> [UInt8] {
     return result
 }
 
+/// The first 12 bytes of an IPv4-mapped IPv6 address, `::ffff:0:0/96`.
+private let ipv4MappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
+
 /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) and prefix as the IPv4 address and prefix
 /// they stand for; anything else unchanged.
 private func unmapped(_ address: [UInt8], prefixLength: Int) -> ([UInt8], Int) {
-    let mappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
-    guard address.count == 16, prefixLength >= 96, Array(address[0..<12]) == mappedPrefix else {
+    guard address.count == 16, prefixLength >= 96, Array(address[0..<12]) == ipv4MappedPrefix else {
         return (address, prefixLength)
     }
     return (Array(address[12..<16]), prefixLength - 96)

@@ -284,6 +284,11 @@ internal func decide(_ request: ZAPRequest, policy configured: ConfiguredPolicy?
     if policy.deniedAddresses.contains(where: { $0.contains(request.address) }) {
         return denied(.addressDenied)
     }
+    // libzmq sends an empty address when it could not read the peer's (getpeername failed):
+    // with address rules in force, a peer that can't be placed is not let through.
+    if request.address.isEmpty && !(policy.deniedAddresses.isEmpty && policy.allowedAddresses.isEmpty) {
+        return denied(.addressNotAllowed)
+    }
     if !policy.allowedAddresses.isEmpty, !policy.allowedAddresses.contains(where: { $0.contains(request.address) }) {
         return denied(.addressNotAllowed)
     }
