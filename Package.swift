@@ -13,8 +13,10 @@ let demos = [
     "echo-server", "echo-client",
     "soccer-publisher", "soccer-subscriber",
     "pipeline-ventilator", "pipeline-worker", "pipeline-sink",
-    "zmq-device",
+    "zmq-device", "zmq-keygen",
     "async-echo-server",
+    "lazy-pirate-client", "lazy-pirate-server",
+    "suicidal-snail-publisher", "suicidal-snail-subscriber",
 ]
 
 /// Packages a demo uses beyond the ZeroMQ library, ExampleSupport and ArgumentParser.

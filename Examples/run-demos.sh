@@ -6,10 +6,16 @@
 #   3. pipeline: a ventilator, two workers and a sink (PUSH/PULL)
 #   4. the three devices between the same demos: queue, forwarder and streamer
 #   5. async echo: three echo-clients at once -> one async-echo-server (ROUTER, a task per request)
+#   6. lazy pirate: a lazy-pirate-client riding out a lazy-pirate-server that stalls, crashes
+#      and is restarted (reliable REQ/REP)
+#   7. suicidal snail: a suicidal-snail-publisher and two subscribers, one that keeps up and
+#      one that falls behind and aborts (PUB/SUB)
+#   8. secure echo: zmq-keygen writes certificates; a CURVE echo-server admits the client whose
+#      public certificate it was given and refuses one with another key
 #
 # Usage: bash Examples/run-demos.sh [BIN_DIR]
 #   BIN_DIR           where the demos were built (default: `swift build --show-bin-path`)
-#   DEMO_PORT_BASE    first of the 13 loopback TCP ports used (default 15555)
+#   DEMO_PORT_BASE    first of the 16 loopback TCP ports used (default 15555)
 #   DEMO_TIMEOUT      seconds any one demo may run before it is killed (default 30)
 #
 # Each demo's lines are prefixed with its name: its data lines (standard output) and its
@@ -22,7 +28,9 @@ BASE="${DEMO_PORT_BASE:-15555}"
 LIMIT="${DEMO_TIMEOUT:-30}"
 
 for demo in echo-server echo-client soccer-publisher soccer-subscriber \
-            pipeline-ventilator pipeline-worker pipeline-sink zmq-device async-echo-server; do
+            pipeline-ventilator pipeline-worker pipeline-sink zmq-device async-echo-server \
+            lazy-pirate-client lazy-pirate-server suicidal-snail-publisher suicidal-snail-subscriber \
+            zmq-keygen; do
     if [[ ! -x "$BIN/$demo" ]]; then
         echo "run-demos: $BIN/$demo is missing; build the demos first (swift build)" >&2
         exit 1
@@ -48,7 +56,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 EP=()   # the loopback endpoints the demos use
-for i in {0..12}; do EP[i]="tcp://127.0.0.1:$((BASE + i))"; done
+for i in {0..15}; do EP[i]="tcp://127.0.0.1:$((BASE + i))"; done
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
@@ -96,6 +104,18 @@ finish() {
         echo "run-demos: $1 exited with status $status" >&2
         return 1
     fi
+}
+
+# expect_status LABEL STATUS: waits for a background demo that must exit with STATUS.
+expect_status() {
+    local status=0
+    wait "${PIDS[$1]}" || status=$?
+    unset "PIDS[$1]"
+    if (( status != $2 )); then
+        echo "run-demos: $1 exited with status $status, not $2" >&2
+        return 1
+    fi
+    echo "[$1] exited with status $status, as expected"
 }
 
 # stop LABEL...: sends SIGTERM (as Ctrl-C would send SIGINT) and expects status 0.
@@ -172,5 +192,48 @@ finish client-1
 finish client-2
 finish client-3
 finish async-server
+
+section "lazy pirate: lazy-pirate-client -> a lazy-pirate-server that stalls, crashes and is restarted"
+# Request 2 stalls for 2 s, so the client retries it on a new socket; the server crashes at
+# the fifth request it receives (resent ones count), and a new one takes over its endpoint.
+start pirate-server-1 lazy-pirate-server --bind "${EP[13]}" --slow-at 2 --crash-at 5
+ready pirate-server-1 "bound to"
+start pirate-client lazy-pirate-client --connect "${EP[13]}" --count 6 --timeout-ms 1000 --retries 4
+finish pirate-server-1
+start pirate-server-2 lazy-pirate-server --bind "${EP[13]}"
+finish pirate-client
+stop pirate-server-2
+
+section "suicidal snail: suicidal-snail-publisher -> a subscriber that keeps up, and one that cannot"
+start snail-publisher suicidal-snail-publisher --bind "${EP[14]}"
+ready snail-publisher "bound to"
+run fast-snail suicidal-snail-subscriber --connect "${EP[14]}" --count 5
+# 20 ms of work per message at one message a millisecond: about 200 ms behind within a tenth
+# of a second, so it aborts with status 3.
+start slow-snail suicidal-snail-subscriber --connect "${EP[14]}" --work-ms 20 --max-delay-ms 200
+expect_status slow-snail 3
+stop snail-publisher
+
+section "secure echo: zmq-keygen certificates, a CURVE echo-server that admits one client key"
+mkdir -p "$LOGS/certs/clients"
+run keygen-server zmq-keygen --output-dir "$LOGS/certs" --name server
+run keygen-client zmq-keygen --output-dir "$LOGS/certs/clients" --name client
+run keygen-stranger zmq-keygen --output-dir "$LOGS/certs" --name stranger
+start secure-server echo-server --bind "${EP[15]}" --count 2 \
+    --curve-secret-key-file "$LOGS/certs/server.key_secret" --allow-dir "$LOGS/certs/clients"
+ready secure-server "bound to"
+run secure-client echo-client --connect "${EP[15]}" --count 2 \
+    --curve-server-key-file "$LOGS/certs/server.key" \
+    --curve-secret-key-file "$LOGS/certs/clients/client.key_secret"
+finish secure-server
+start secure-server-2 echo-server --bind "${EP[15]}" \
+    --curve-secret-key-file "$LOGS/certs/server.key_secret" --allow-dir "$LOGS/certs/clients"
+ready secure-server-2 "bound to"
+# A key the server was not given: refused during the handshake, reported with the ZAP status.
+start stranger echo-client --connect "${EP[15]}" --count 1 --timeout-ms 2000 \
+    --curve-server-key-file "$LOGS/certs/server.key" \
+    --curve-secret-key-file "$LOGS/certs/stranger.key_secret"
+expect_status stranger 1
+stop secure-server-2
 
 section "all demos ran successfully"

@@ -6,6 +6,12 @@
 // msg 1, 3, 5 ….
 //
 //     echo-client --connect tcp://127.0.0.1:5555 --connect tcp://127.0.0.1:5556 --count 10
+//
+// Against a secured echo-server, as a CURVE or a PLAIN client:
+//
+//     echo-client --connect tcp://127.0.0.1:5555 --curve-server-key-file server.key \
+//                 --curve-secret-key-file client.key_secret
+//     echo-client --connect tcp://127.0.0.1:5555 --plain-user alice:secret
 
 import ArgumentParser
 import ExampleSupport
@@ -21,6 +27,13 @@ struct EchoClient: ParsableCommand {
             "connected to" status line goes to standard error). With several --connect \
             endpoints the requests go to them in turn. Fails with status 1 if a reply takes \
             longer than --timeout-ms, or differs from its request.
+
+            Security: --curve-server-key or --curve-server-key-file (the server's public \
+            certificate, NAME.key) makes it a CURVE client; its own key pair comes from \
+            --curve-secret-key or --curve-secret-key-file, or is generated afresh (its public \
+            key is then printed, for the server to --allow). --plain-user makes it a PLAIN \
+            client. When the server refuses it, it fails at once, saying that authentication \
+            was refused and with which ZAP status. Passwords and secret keys are never printed.
             """
     )
 
@@ -37,15 +50,47 @@ struct EchoClient: ParsableCommand {
     @Option(name: .customLong("timeout-ms"), help: "How long to wait for each reply, in milliseconds.")
     var timeoutMilliseconds = 5000
 
+    @Option(name: .customLong("curve-server-key"), parsing: .unconditional, help: ArgumentHelp(
+        "Be a CURVE client of the server with this public key (40 characters of Z85).",
+        valueName: "z85"))
+    var curveServerKey: String?
+
+    @Option(name: .customLong("curve-server-key-file"), help: ArgumentHelp(
+        "Be a CURVE client of the server whose public key is in this certificate file (NAME.key).",
+        valueName: "path"))
+    var curveServerKeyFile: String?
+
+    @Option(name: .customLong("curve-secret-key"), parsing: .unconditional, help: ArgumentHelp(
+        "This client's CURVE secret key (40 characters of Z85); a fresh key pair when absent. Other users can see it in the process list: prefer --curve-secret-key-file.",
+        valueName: "z85"))
+    var curveSecretKey: String?
+
+    @Option(name: .customLong("curve-secret-key-file"), help: ArgumentHelp(
+        "This client's CURVE secret key, from its certificate file (NAME.key_secret, mode 0600).",
+        valueName: "path"))
+    var curveSecretKeyFile: String?
+
+    @Option(name: .customLong("plain-user"), parsing: .unconditional, help: ArgumentHelp(
+        "Be a PLAIN client with this user name and password.",
+        valueName: "user:password"))
+    var plainUser: String?
+
+    /// Whatever else is on the command line, refused in `validate()` without being shown.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(visibility: .private))
+    var unrecognized: [String] = []
+
     func validate() throws {
+        if let error = unrecognizedArgumentError(unrecognized) { throw error }
         if endpoints.isEmpty { throw ValidationError("Give at least one endpoint with --connect.") }
         if count < 1 { throw ValidationError("--count must be at least 1.") }
         if !(1...Int(Int32.max)).contains(timeoutMilliseconds) {
             throw ValidationError("--timeout-ms must be from 1 to \(Int32.max).")
         }
+        _ = try security()
     }
 
     func run() throws {
+        let security = try security()
         try Demo.run { context in
             let timeout = Duration.milliseconds(timeoutMilliseconds)
             let socket = try RequestSocket(context: context)
@@ -53,20 +98,24 @@ struct EchoClient: ParsableCommand {
             try socket.setOption(.sendTimeout, timeout)
             // Every request that matters has been answered by the time the socket closes.
             try socket.setOption(.linger, .zero)
+            try security.configure(socket)
+            // Handshake failures tell a refusal from a silent server.
+            var monitor = try socket.monitor(events: .handshakeFailed)
             for endpoint in endpoints {
                 try attempt("connect to '\(endpoint)'") { () throws(ZMQError) in try socket.connect(to: endpoint) }
             }
             Console.error("echo-client: connected to \(endpoints.joined(separator: ", "))")
 
+            var waiter = ReplyWaiter(socket: socket, monitor: monitor)
             var reply = Message()
             for number in 0..<count {
                 let request = "msg \(number)"
                 print("Sending \(request)")
-                guard try socket.send(request) else {
-                    throw DemoError("could not send '\(request)' within \(timeoutMilliseconds) ms")
+                guard try waiter.send(request, on: socket, monitor: &monitor, timeout: timeout) else {
+                    throw DemoError("could not send '\(request)' within \(timeoutMilliseconds) ms" + waiter.lastFailureNote)
                 }
-                guard try socket.receive(into: &reply) else {
-                    throw DemoError("no reply to '\(request)' within \(timeoutMilliseconds) ms")
+                guard try waiter.receive(into: &reply, from: socket, monitor: &monitor, timeout: timeout) else {
+                    throw DemoError("no reply to '\(request)' within \(timeoutMilliseconds) ms" + waiter.lastFailureNote)
                 }
                 let text = reply.string
                 print("Received \(text)")
@@ -76,6 +125,258 @@ struct EchoClient: ParsableCommand {
             }
         }
     }
+
+    /// The security the options ask for, checked.
+    private func security() throws -> ClientSecurity {
+        if curveServerKey != nil && curveServerKeyFile != nil {
+            throw ValidationError("--curve-server-key and --curve-server-key-file are mutually exclusive.")
+        }
+        if curveSecretKey != nil && curveSecretKeyFile != nil {
+            throw ValidationError("--curve-secret-key and --curve-secret-key-file are mutually exclusive.")
+        }
+        let isCurve = curveServerKey != nil || curveServerKeyFile != nil
+        if !isCurve && (curveSecretKey != nil || curveSecretKeyFile != nil) {
+            throw ValidationError("A CURVE secret key needs the server's public key: add --curve-server-key or --curve-server-key-file.")
+        }
+        if let plainUser {
+            if isCurve {
+                throw ValidationError("--plain-user and the CURVE options are mutually exclusive: a client has one security mechanism.")
+            }
+            // Never quote the value: it holds a password.
+            guard let colon = plainUser.firstIndex(of: ":"), colon != plainUser.startIndex else {
+                throw ValidationError("--plain-user takes <user>:<password>, with a user name before the first colon.")
+            }
+            return .plain(username: String(plainUser[..<colon]), password: String(plainUser[plainUser.index(after: colon)...]))
+        }
+        guard isCurve else { return .null }
+        var serverKey: ClientSecurity.Source<CurvePublicKey> = .file(curveServerKeyFile ?? "")
+        if let curveServerKey {
+            do { serverKey = .value(try CurvePublicKey(z85: curveServerKey)) } catch {
+                throw ValidationError("--curve-server-key takes the server's public key: \(error)")
+            }
+        }
+        var secretKey: ClientSecurity.Source<CurveSecretKey>?
+        if let curveSecretKey {
+            do { secretKey = .value(try CurveSecretKey(z85: curveSecretKey)) } catch {
+                // The error says what is wrong without quoting the key.
+                throw ValidationError("--curve-secret-key: \(error)")
+            }
+        } else if let curveSecretKeyFile {
+            secretKey = .file(curveSecretKeyFile)
+        }
+        return .curve(serverKey: serverKey, secretKey: secretKey)
+    }
 }
 
-EchoClient.main()
+/// How the client authenticates.
+enum ClientSecurity {
+    /// A key given on the command line, or the certificate file to read it from.
+    enum Source<Key> {
+        case value(Key)
+        case file(String)
+    }
+
+    case null
+    case plain(username: String, password: String)
+    /// The server's public key, and this client's secret key (a fresh pair when `nil`).
+    case curve(serverKey: Source<CurvePublicKey>, secretKey: Source<CurveSecretKey>?)
+
+    /// Sets the socket's security options, reading key files as needed.
+    func configure(_ socket: borrowing RequestSocket) throws {
+        switch self {
+        case .null:
+            break
+        case .plain(let username, let password):
+            try socket.setOption(.plainUsername, username)
+            try socket.setOption(.plainPassword, password)
+            Console.error("echo-client: PLAIN client, user \(username)")
+        case .curve(let serverSource, let secretSource):
+            let serverKey: CurvePublicKey
+            switch serverSource {
+            case .value(let key): serverKey = key
+            case .file(let path): serverKey = try loadCertificate(path, purpose: "the server's public key").publicKey
+            }
+            let keys: CurveKeyPair
+            switch secretSource {
+            case .value(let secretKey)?:
+                keys = try attempt("use the CURVE secret key") { () throws(ZMQError) in try CurveKeyPair(secretKey: secretKey) }
+            case .file(let path)?:
+                guard let pair = try loadCertificate(path, purpose: "this client's secret key").keyPair else {
+                    throw DemoError("\(path) holds no secret key: give the NAME.key_secret file, not NAME.key")
+                }
+                keys = pair
+            case nil:
+                keys = try attempt("generate a CURVE key pair") { () throws(ZMQError) in try CurveKeyPair.generate() }
+            }
+            try socket.setOption(.curveServerKey, serverKey)
+            try socket.setOption(.curvePublicKey, keys.publicKey)
+            try socket.setOption(.curveSecretKey, keys.secretKey)
+            Console.error("echo-client: CURVE client with public key \(keys.publicKey.z85)\(secretSource == nil ? " (a fresh key pair)" : "")")
+        }
+    }
+
+    private func loadCertificate(_ path: String, purpose: String) throws -> CurveCertificate {
+        do {
+            return try CurveCertificate(contentsOf: path)
+        } catch {
+            throw DemoError("cannot read \(purpose): \(error)")
+        }
+    }
+}
+
+/// Sends a request and waits for its reply, watching the socket's monitor meanwhile, so that
+/// a server that refuses the client ends the wait at once with the reason: while waiting for
+/// the reply, or before the request could even be sent (a refused connection is gone, and
+/// a REQ socket with no connection can't send).
+struct ReplyWaiter: ~Copyable {
+    private var poller = Poller(capacity: 3)
+    private let socketItem: Int
+    /// The socket again, for writability: a REQ socket is writable only before its request,
+    /// so this item is quiet while a reply is awaited.
+    private let sendItem: Int
+    private let monitorItem: Int
+    /// The last handshake failure that was not final (the client reconnects after it).
+    private var lastFailure: MonitorEvent.HandshakeFailure?
+
+    init(socket: borrowing RequestSocket, monitor: borrowing SocketMonitor) {
+        socketItem = poller.add(socket)
+        sendItem = poller.add(socket, events: .writable)
+        monitorItem = poller.add(monitor.socket)
+    }
+
+    /// What the timeout message adds when a handshake failed along the way.
+    var lastFailureNote: String {
+        switch lastFailure {
+        case .noDetail(let error)?:
+            return "; the handshake failed (\(error)): is it a CURVE server, and its public key the one given?"
+        case .protocol(let error)?:
+            return "; the handshake failed: \(error)"
+        case .authentication(let status)?:
+            return "; authentication was refused (ZAP status \(status))"
+        case nil:
+            return ""
+        }
+    }
+
+    /// Sends a request, waiting at most `timeout` from now for the socket to take it.
+    ///
+    /// - Returns: `true` once sent, `false` when it could not be sent in time.
+    /// - Throws: A ``DemoError`` when the server refuses the client (see
+    ///   ``receive(into:from:monitor:timeout:)``).
+    mutating func send(
+        _ request: String,
+        on socket: borrowing RequestSocket,
+        monitor: inout SocketMonitor,
+        timeout: Duration
+    ) throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if try socket.send(request, .dontWait) { return true }
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { return false }
+            try poller.poll(timeout: remaining)
+            if poller.isReadable(at: monitorItem) { try checkHandshakeFailures(&monitor) }
+        }
+    }
+
+    /// Receives the reply, at most `timeout` from now.
+    ///
+    /// - Returns: `true` with the reply in `message`, `false` when none came in time.
+    /// - Throws: A ``DemoError`` when the server refuses the client: authentication refused
+    ///   (with the ZAP status), or a security mechanism other than the client's.
+    mutating func receive(
+        into message: inout Message,
+        from socket: borrowing RequestSocket,
+        monitor: inout SocketMonitor,
+        timeout: Duration
+    ) throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { return false }
+            try poller.poll(timeout: remaining)
+            if poller.isReadable(at: monitorItem) { try checkHandshakeFailures(&monitor) }
+            if poller.isReadable(at: socketItem), try socket.receive(into: &message, .dontWait) {
+                return true
+            }
+        }
+    }
+
+    /// Reads the monitor's events: throws on a refusal, and remembers any other handshake
+    /// failure for ``lastFailureNote``.
+    private mutating func checkHandshakeFailures(_ monitor: inout SocketMonitor) throws {
+        while let event = try monitor.receiveEvent(.dontWait) {
+            guard case .handshakeFailed(let failure) = event.kind else { continue }
+            switch failure {
+            case .authentication(let status):
+                throw DemoError("authentication refused by the server (ZAP status \(status))")
+            case .protocol(.mechanismMismatch):
+                throw DemoError("the server refused the handshake: it uses another security mechanism than this client")
+            default:
+                lastFailure = failure
+            }
+        }
+    }
+}
+
+/// The usage error for arguments ArgumentParser did not recognize, or `nil` if there are none.
+///
+/// ArgumentParser's own error quotes a stray argument back ("Unexpected argument '…'"), and a
+/// stray argument is often the rest of a password or key given without quotes: so an unknown
+/// option is named by its name only, and any other argument by its position only.
+///
+/// - Parameter unrecognized: The arguments left over, in order.
+/// - Returns: The error to throw.
+func unrecognizedArgumentError(_ unrecognized: [String]) -> ValidationError? {
+    guard let first = unrecognized.first else { return nil }
+    let name = first.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    if name.hasPrefix("--"), name.count > 2, name.dropFirst(2).allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }) {
+        return ValidationError("unknown option '\(name)'; see --help.")
+    }
+    let position = CommandLine.arguments.dropFirst().firstIndex(of: first).map { " \($0)" } ?? ""
+    return ValidationError(
+        "unexpected argument\(position) (not shown: it may be part of a secret); quote a password that has spaces.")
+}
+
+/// Parses the command line and runs the command, as `ParsableCommand.main()` does, except
+/// that a parse error that would quote a secret back is replaced by one that says only where
+/// it is.
+///
+/// ArgumentParser splits the command line before it knows which option takes which value, and
+/// refuses some values that begin with '-' there ("Invalid option: -=…"), quoting them whole,
+/// even for an option that takes any value: a Z85 key or a password can begin that way.
+///
+/// - Parameters:
+///   - command: The command type.
+///   - secretOptions: The options whose values are secrets, such as `--plain-user`.
+func runHidingSecrets(_ command: any ParsableCommand.Type, secretOptions: Set<String>) -> Never {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    var parsed: any ParsableCommand
+    do {
+        parsed = try command.parseAsRoot(arguments)
+    } catch {
+        guard command.exitCode(for: error) != .success else { command.exit(withError: error) }
+        let message = command.fullMessage(for: error)
+        for (index, argument) in arguments.enumerated() where !argument.isEmpty && message.contains(argument) {
+            let isSecret = (index > 0 && secretOptions.contains(arguments[index - 1]))
+                || secretOptions.contains { argument.hasPrefix($0 + "=") }
+            // Anything else with a leading dash that is not an option's name may be the rest
+            // of a secret given without quotes.
+            let isOptionName = argument.dropFirst(argument.hasPrefix("--") ? 2 : 1)
+                .allSatisfy { ("a"..."z").contains($0) || $0 == "-" }
+            guard isSecret || (argument.hasPrefix("-") && !isOptionName) else { continue }
+            command.exit(withError: ValidationError(
+                "argument \(index + 1) can't be read (not shown: it may be a secret); "
+                    + "give a value that begins with '-' as --option=value."))
+        }
+        command.exit(withError: error)
+    }
+    do {
+        try parsed.run()
+    } catch {
+        command.exit(withError: error)
+    }
+    command.exit()
+}
+
+runHidingSecrets(EchoClient.self, secretOptions: ["--curve-secret-key", "--plain-user"])

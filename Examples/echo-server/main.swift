@@ -5,6 +5,11 @@
 //
 //     echo-server --bind tcp://*:5555
 //     echo-server --connect tcp://127.0.0.1:5560      # a queue device's backend
+//
+// With security, an `Authenticator` decides who gets in, and logs each decision:
+//
+//     echo-server --bind tcp://*:5555 --curve-secret-key-file server.key_secret --allow-dir clients/
+//     echo-server --bind tcp://*:5555 --plain-user alice:secret --allow-ip 10.0.0.0/8
 
 import ArgumentParser
 import ExampleSupport
@@ -23,6 +28,17 @@ struct EchoServer: ParsableCommand {
             "<3 bytes: 00ff0a>". So each request is one line, and a large binary frame \
             costs no more to show than a small one.
 
+            Security: --curve-secret-key or --curve-secret-key-file makes it a CURVE server \
+            (encrypted; clients need its public key, which it prints). It then admits the \
+            clients whose public keys are given with --allow, or found in the public \
+            certificates (*.key) in --allow-dir; with neither, ANY client with a valid key \
+            pair gets in: the traffic is encrypted, but not restricted to known clients. \
+            --plain-user makes it a PLAIN server instead (user names and passwords, sent in \
+            clear text). --allow-ip and --deny-ip admit or refuse clients by IP address \
+            (or CIDR block), with or without CURVE or PLAIN; with --allow-ip, every other \
+            address is refused. Each decision is logged on standard error; passwords and \
+            secret keys are never printed.
+
             Standard output carries only the "Got" lines; the "bound to" status line goes to \
             standard error. Stops after --count requests, or on SIGINT or SIGTERM, and exits \
             with status 0 either way.
@@ -40,15 +56,59 @@ struct EchoServer: ParsableCommand {
     @Option(help: "Stop after answering this many requests (default: run until interrupted).")
     var count: Int?
 
+    @Option(name: .customLong("curve-secret-key"), parsing: .unconditional, help: ArgumentHelp(
+        "Be a CURVE server with this secret key (40 characters of Z85). Other users can see it in the process list: prefer --curve-secret-key-file.",
+        valueName: "z85"))
+    var curveSecretKey: String?
+
+    @Option(name: .customLong("curve-secret-key-file"), help: ArgumentHelp(
+        "Be a CURVE server with the secret key in this certificate file (NAME.key_secret, mode 0600), as zmq-keygen writes it.",
+        valueName: "path"))
+    var curveSecretKeyFile: String?
+
+    @Option(name: .customLong("allow"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "Admit the CURVE client with this public key (Z85); repeat it for more.",
+        valueName: "client-public-z85"))
+    var allowedKeys: [String] = []
+
+    @Option(name: .customLong("allow-dir"), help: ArgumentHelp(
+        "Admit the CURVE clients whose public certificates (*.key) are in this directory.",
+        valueName: "dir"))
+    var allowedDirectory: String?
+
+    @Option(name: .customLong("allow-ip"), help: ArgumentHelp(
+        "Admit clients from this IP address or CIDR block (such as 10.0.0.0/8) only; repeat it for more.",
+        valueName: "ip"))
+    var allowedAddresses: [String] = []
+
+    @Option(name: .customLong("deny-ip"), help: ArgumentHelp(
+        "Refuse clients from this IP address or CIDR block; repeat it for more.",
+        valueName: "ip"))
+    var deniedAddresses: [String] = []
+
+    @Option(name: .customLong("plain-user"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "Be a PLAIN server that admits this user with this password; repeat it for more users.",
+        valueName: "user:password"))
+    var plainUsers: [String] = []
+
+    /// Whatever else is on the command line, refused in `validate()` without being shown.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(visibility: .private))
+    var unrecognized: [String] = []
+
     func validate() throws {
+        if let error = unrecognizedArgumentError(unrecognized) { throw error }
         _ = try Attachment(bind: bind, connect: connect)
         if let count, count < 1 { throw ValidationError("--count must be at least 1.") }
+        _ = try security()
     }
 
     func run() throws {
         let attachment = try Attachment(bind: bind, connect: connect)
+        let security = try security()
         try Demo.run { context in
             let socket = try ReplySocket(context: context)
+            // Released when the body ends (the socket first), which stops it.
+            let authenticator = try security.guardServer(socket, in: context)
             try attachment.attach(socket)
             Console.error("echo-server: \(attachment)")
 
@@ -66,7 +126,146 @@ struct EchoServer: ParsableCommand {
                 try socket.send(&request)
                 answered += 1
             }
+            withExtendedLifetime(authenticator) {}
         }
+    }
+
+    /// The security the options ask for, checked.
+    private func security() throws -> ServerSecurity {
+        if curveSecretKey != nil && curveSecretKeyFile != nil {
+            throw ValidationError("--curve-secret-key and --curve-secret-key-file are mutually exclusive.")
+        }
+        let isCurve = curveSecretKey != nil || curveSecretKeyFile != nil
+        if !allowedKeys.isEmpty && allowedDirectory != nil {
+            throw ValidationError("--allow and --allow-dir are mutually exclusive.")
+        }
+        if !isCurve && (!allowedKeys.isEmpty || allowedDirectory != nil) {
+            throw ValidationError("--allow and --allow-dir need a CURVE server: add --curve-secret-key or --curve-secret-key-file.")
+        }
+        if isCurve && !plainUsers.isEmpty {
+            throw ValidationError("--plain-user and the CURVE options are mutually exclusive: a server has one security mechanism.")
+        }
+        var policy = AuthenticationPolicy()
+        do {
+            policy.allowedAddresses = try allowedAddresses.map { (text) throws(ZMQError) in try IPAddressRange(text) }
+            policy.deniedAddresses = try deniedAddresses.map { (text) throws(ZMQError) in try IPAddressRange(text) }
+        } catch {
+            throw ValidationError("--allow-ip and --deny-ip take an IP address or CIDR block: \(error)")
+        }
+        var mechanism = ServerSecurity.Mechanism.null
+        if let curveSecretKey {
+            let key: CurveSecretKey
+            do { key = try CurveSecretKey(z85: curveSecretKey) } catch {
+                // The error says what is wrong without quoting the key.
+                throw ValidationError("--curve-secret-key: \(error)")
+            }
+            mechanism = .curve(.key(key))
+        } else if let curveSecretKeyFile {
+            mechanism = .curve(.file(curveSecretKeyFile))
+        } else if !plainUsers.isEmpty {
+            var users = PlainCredentials()
+            for entry in plainUsers {
+                // Never quote the entry: it holds a password.
+                guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex else {
+                    throw ValidationError("--plain-user takes <user>:<password>, with a user name before the first colon.")
+                }
+                users.setPassword(String(entry[entry.index(after: colon)...]), forUser: String(entry[..<colon]))
+            }
+            policy.plainCredentials = users
+            mechanism = .plain
+        }
+        if case .curve = mechanism {
+            if !allowedKeys.isEmpty {
+                do {
+                    policy.curveClients = .keys(Set(try allowedKeys.map { (text) throws(ZMQError) in try CurvePublicKey(z85: text) }))
+                } catch {
+                    throw ValidationError("--allow takes a client's public key: \(error)")
+                }
+            } else if let allowedDirectory {
+                policy.curveClients = .certificates(directory: allowedDirectory)
+            } else {
+                policy.curveClients = .any
+            }
+        }
+        return ServerSecurity(mechanism: mechanism, policy: policy)
+    }
+}
+
+/// What guards the server: its security mechanism and who gets in.
+struct ServerSecurity {
+    /// Where the CURVE server's secret key comes from.
+    enum SecretKeySource {
+        case key(CurveSecretKey)
+        case file(String)
+    }
+
+    enum Mechanism {
+        case null, plain
+        case curve(SecretKeySource)
+    }
+
+    /// The ZAP domain the server asks the authenticator about.
+    static let domain = "echo"
+
+    var mechanism: Mechanism
+    var policy: AuthenticationPolicy
+
+    /// Whether anything is checked at all: a mechanism, or address rules.
+    var isGuarded: Bool {
+        if case .null = mechanism { return !policy.allowedAddresses.isEmpty || !policy.deniedAddresses.isEmpty }
+        return true
+    }
+
+    /// Configures the server socket and starts the authenticator that guards it, if any.
+    ///
+    /// The socket asks the authenticator under its own ZAP domain, and refuses every client
+    /// should no authenticator answer (`zapEnforceDomain`) rather than let them in.
+    ///
+    /// - Returns: The running authenticator, or `nil` for an unguarded server.
+    func guardServer(_ socket: borrowing ReplySocket, in context: Context) throws -> Authenticator? {
+        guard isGuarded else { return nil }
+        let authenticator = try attempt("start the authenticator") { () throws(ZMQError) in try Authenticator(context: context) }
+        do {
+            try authenticator.setPolicy(policy, forDomain: Self.domain)
+        } catch {
+            throw DemoError("cannot read the allowed clients' certificates: \(error)")
+        }
+        authenticator.setDecisionHandler { decision in Console.error("echo-server: \(decision)") }
+        try socket.setOption(.zapDomain, Self.domain)
+        try socket.setOption(.zapEnforceDomain, true)
+        switch mechanism {
+        case .null:
+            Console.error("echo-server: no security mechanism; clients filtered by address")
+        case .plain:
+            try socket.setOption(.plainServer, true)
+            Console.error("echo-server: PLAIN server for \(policy.plainCredentials?.usernames.joined(separator: ", ") ?? "nobody")")
+        case .curve(let source):
+            let keys: CurveKeyPair
+            switch source {
+            case .key(let secretKey):
+                keys = try attempt("use the CURVE secret key") { () throws(ZMQError) in try CurveKeyPair(secretKey: secretKey) }
+            case .file(let path):
+                let certificate: CurveCertificate
+                do {
+                    certificate = try CurveCertificate(contentsOf: path)
+                } catch {
+                    throw DemoError("cannot read the server's secret key: \(error)")
+                }
+                guard let pair = certificate.keyPair else {
+                    throw DemoError("\(path) holds no secret key: give the NAME.key_secret file, not NAME.key")
+                }
+                keys = pair
+            }
+            try socket.setOption(.curveServer, true)
+            try socket.setOption(.curveSecretKey, keys.secretKey)
+            let clients = switch policy.curveClients {
+            case .keys(let keys)?: "\(keys.count) allowed client key\(keys.count == 1 ? "" : "s")"
+            case .certificates(let directory)?: "clients with a certificate in \(directory)"
+            default: "any client with a valid key pair"
+            }
+            Console.error("echo-server: CURVE server with public key \(keys.publicKey.z85), admitting \(clients)")
+        }
+        return authenticator
     }
 }
 
@@ -114,4 +313,64 @@ enum FrameText {
     }
 }
 
-EchoServer.main()
+/// The usage error for arguments ArgumentParser did not recognize, or `nil` if there are none.
+///
+/// ArgumentParser's own error quotes a stray argument back ("Unexpected argument '…'"), and a
+/// stray argument is often the rest of a password or key given without quotes: so an unknown
+/// option is named by its name only, and any other argument by its position only.
+///
+/// - Parameter unrecognized: The arguments left over, in order.
+/// - Returns: The error to throw.
+func unrecognizedArgumentError(_ unrecognized: [String]) -> ValidationError? {
+    guard let first = unrecognized.first else { return nil }
+    let name = first.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    if name.hasPrefix("--"), name.count > 2, name.dropFirst(2).allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }) {
+        return ValidationError("unknown option '\(name)'; see --help.")
+    }
+    let position = CommandLine.arguments.dropFirst().firstIndex(of: first).map { " \($0)" } ?? ""
+    return ValidationError(
+        "unexpected argument\(position) (not shown: it may be part of a secret); quote a password that has spaces.")
+}
+
+/// Parses the command line and runs the command, as `ParsableCommand.main()` does, except
+/// that a parse error that would quote a secret back is replaced by one that says only where
+/// it is.
+///
+/// ArgumentParser splits the command line before it knows which option takes which value, and
+/// refuses some values that begin with '-' there ("Invalid option: -=…"), quoting them whole,
+/// even for an option that takes any value: a Z85 key or a password can begin that way.
+///
+/// - Parameters:
+///   - command: The command type.
+///   - secretOptions: The options whose values are secrets, such as `--plain-user`.
+func runHidingSecrets(_ command: any ParsableCommand.Type, secretOptions: Set<String>) -> Never {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    var parsed: any ParsableCommand
+    do {
+        parsed = try command.parseAsRoot(arguments)
+    } catch {
+        guard command.exitCode(for: error) != .success else { command.exit(withError: error) }
+        let message = command.fullMessage(for: error)
+        for (index, argument) in arguments.enumerated() where !argument.isEmpty && message.contains(argument) {
+            let isSecret = (index > 0 && secretOptions.contains(arguments[index - 1]))
+                || secretOptions.contains { argument.hasPrefix($0 + "=") }
+            // Anything else with a leading dash that is not an option's name may be the rest
+            // of a secret given without quotes.
+            let isOptionName = argument.dropFirst(argument.hasPrefix("--") ? 2 : 1)
+                .allSatisfy { ("a"..."z").contains($0) || $0 == "-" }
+            guard isSecret || (argument.hasPrefix("-") && !isOptionName) else { continue }
+            command.exit(withError: ValidationError(
+                "argument \(index + 1) can't be read (not shown: it may be a secret); "
+                    + "give a value that begins with '-' as --option=value."))
+        }
+        command.exit(withError: error)
+    }
+    do {
+        try parsed.run()
+    } catch {
+        command.exit(withError: error)
+    }
+    command.exit()
+}
+
+runHidingSecrets(EchoServer.self, secretOptions: ["--curve-secret-key", "--plain-user"])

@@ -252,4 +252,13 @@ public struct Message: ~Copyable, Sendable {
     /// The ZeroMQ socket type of the peer that sent this message, such as `"REQ"`.
     /// Reads the `Socket-Type` metadata property.
     public var peerSocketType: String? { metadata("Socket-Type") }
+
+    /// The identity the ZAP handler gave the peer that sent this message, such as a PLAIN
+    /// username or, with ``Authenticator``, a CURVE client's public key in Z85. Reads the
+    /// `User-Id` metadata property; `nil` when it is missing or empty (a peer that was not
+    /// authenticated, or a NULL peer).
+    public var userID: String? {
+        guard let userID = metadata("User-Id"), !userID.isEmpty else { return nil }
+        return userID
+    }
 }

@@ -52,6 +52,12 @@ public enum SocketType {
         public static var rawType: CInt { ZMQ_REQ }
     }
     /// A replier: strictly alternates receive and send, answering each request's sender.
+    ///
+    /// Facing untrusted peers, prefer a ROUTER: libzmq 4.3's REP can lose its next reply after
+    /// a peer sends a request without the empty delimiter frame and disconnects, so an honest
+    /// REQ client then waits forever (a REQ with `ZMQ_REQ_RELAXED` and `ZMQ_REQ_CORRELATE`
+    /// recovers by resending).
+    ///
     /// The C type is `ZMQ_REP`.
     public enum Rep: SendingKind, ReceivingKind {
         /// `ZMQ_REP`.

@@ -63,8 +63,11 @@ extension SocketOption where Value == Duration {
     public static var heartbeatInterval: Self { Self(ZMQ_HEARTBEAT_IVL, "heartbeatInterval", "ZMQ_HEARTBEAT_IVL", .milliseconds) }
 
     /// How long the peer may go without traffic before it drops the connection, sent in each
-    /// heartbeat in tenths of a second: rounded up to a whole tenth, at most 6553.5 seconds;
-    /// `.zero` sends no limit. The C option is `ZMQ_HEARTBEAT_TTL`.
+    /// heartbeat in tenths of a second: rounded up to a whole tenth; `.zero` sends no limit.
+    /// libzmq accepts up to 6553.5 seconds, but a libzmq 4.3 peer keeps the value in 16 bits of
+    /// milliseconds, so above 65.5 seconds it wraps to a few milliseconds and the peer drops
+    /// healthy connections: ``Socket/setHeartbeat(interval:timeout:timeToLive:)`` refuses such
+    /// values. The C option is `ZMQ_HEARTBEAT_TTL`.
     public static var heartbeatTimeToLive: Self { Self(ZMQ_HEARTBEAT_TTL, "heartbeatTimeToLive", "ZMQ_HEARTBEAT_TTL", .deciseconds) }
 
     /// The longest TCP retransmission time before a connection is dropped; `.zero` uses the

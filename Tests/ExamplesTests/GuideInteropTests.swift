@@ -13,7 +13,8 @@ import Testing
 import Glibc
 #endif
 
-/// The Guide's C pipeline programs, compiled on first use.
+/// The Guide's C programs in `Examples/GuideC`, compiled on first use: the chapter-1
+/// pipeline (tested here) and the chapter-4 Lazy Pirate server (see `LazyPirateTests`).
 enum GuideC {
     /// `Examples/GuideC` in the package.
     static let sources = URL(fileURLWithPath: #filePath)
@@ -22,7 +23,7 @@ enum GuideC {
         .deletingLastPathComponent()  // the package
         .appendingPathComponent("Examples/GuideC", isDirectory: true)
 
-    static let programs = ["taskvent", "taskwork", "tasksink"]
+    static let programs = ["taskvent", "taskwork", "tasksink", "lpserver"]
 
     /// `cc` on the `PATH`, if there is one.
     static let compiler: URL? = {
@@ -34,7 +35,7 @@ enum GuideC {
 
     private static let build = Mutex<Task<URL, any Error>?>(nil)
 
-    /// The folder holding the three compiled programs.
+    /// The folder holding the compiled programs, each named after its source file.
     ///
     /// - Throws: An error with the compiler's output when a program does not compile.
     static func binaries() async throws -> URL {

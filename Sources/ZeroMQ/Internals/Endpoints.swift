@@ -1,5 +1,11 @@
 internal import CZeroMQ
 
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
 // Endpoint calls (bind, connect, unbind, disconnect, monitor) and what their errors say.
 //
 // libzmq answers most mistakes in an endpoint with a bare EINVAL, so when a call fails this
@@ -37,7 +43,9 @@ internal enum EndpointCheck {
     /// Why the library refuses an endpoint before calling libzmq, or `nil` to let libzmq decide.
     static func refusal(_ endpoint: String) -> String? {
         if endpoint.utf8.contains(0) { return "the endpoint contains a NUL byte" }
-        guard let (transport, address) = split(endpoint), transport == "tcp" else { return nil }
+        guard let (transport, address) = split(endpoint) else { return nil }
+        if transport == "norm" { return normRefusal(address) }
+        guard transport == "tcp" else { return nil }
         // A connect may name a source address first: `tcp://source:port;host:port`.
         for part in address.split(separator: ";", omittingEmptySubsequences: false) {
             guard let port = tcpPort(part), !port.isEmpty, port != "*" else { continue }
@@ -46,6 +54,52 @@ internal enum EndpointCheck {
             }
         }
         return nil
+    }
+
+    /// Why a `norm://` address is refused, or `nil` when it is well formed.
+    ///
+    /// libzmq 4.3 accepts any `norm://` address in `zmq_bind` and `zmq_connect` and parses it
+    /// only when its I/O thread starts the NORM session; a failure there is an assertion that
+    /// aborts the whole process. So the address, `[id,][interface;]host:port`, is checked here
+    /// the way that session will read it: a decimal node id, an existing network interface, a
+    /// host that is a numeric address or resolves, and a port from 1 to 65535.
+    static func normRefusal(_ address: Substring) -> String? {
+        var rest = address
+        if let comma = rest.firstIndex(of: ",") {
+            let id = rest[..<comma]
+            guard !id.isEmpty, id.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), UInt32(id) != nil else {
+                return "the NORM node id before ',' must be a decimal number below 2^32"
+            }
+            rest = rest[rest.index(after: comma)...]
+        }
+        if let semicolon = rest.firstIndex(of: ";") {
+            let interface = String(rest[..<semicolon])
+            guard !interface.isEmpty, interface.utf8.count < 256, if_nametoindex(interface) != 0 else {
+                return "no local network interface is called '\(interface)'"
+            }
+            rest = rest[rest.index(after: semicolon)...]
+        }
+        guard let colon = rest.lastIndex(of: ":") else {
+            return "the endpoint has no port; write norm://host:port"
+        }
+        let host = rest[..<colon]
+        let port = rest[rest.index(after: colon)...]
+        guard !port.isEmpty, port.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = UInt16(port), number > 0 else {
+            return "the port '\(port)' is not a number from 1 to 65535"
+        }
+        guard !host.isEmpty, host.utf8.count < 256 else { return "the endpoint has no host" }
+        guard resolves(String(host)) else { return "the host '\(host)' is not an address and does not resolve" }
+        return nil
+    }
+
+    /// Whether a host is a numeric IPv4 or IPv6 address, or a name the resolver knows.
+    private static func resolves(_ host: String) -> Bool {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0 else { return false }
+        freeaddrinfo(result)
+        return true
     }
 
     /// Why libzmq refused an endpoint, when the endpoint shows it; `nil` when it does not.
