@@ -21,9 +21,10 @@
 #                async, poller, monitor, device, errors) under valgrind memcheck: fails on any
 #                byte definitely or indirectly lost or any memory error; installs valgrind if
 #                needed (about 6 minutes on a 2-core machine)
-#   make fuzz    builds the libFuzzer targets in Fuzz/ (monitor-event decoding) and runs each
-#                for FUZZ_SECONDS (60) from its seed corpus; fails on a crash or a broken
-#                property and prints the crashing input's path
+#   make fuzz    builds the libFuzzer targets in Fuzz/ (monitor-event decoding, the Z85 decoder,
+#                the certificate-file parser) and runs each for FUZZ_SECONDS (60) from its
+#                seed corpus; fails on a crash or a broken property and prints the crashing
+#                input's path
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -15,7 +15,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-TARGETS=(monitor-event)
+TARGETS=(monitor-event z85 certificate)
 seconds=${FUZZ_SECONDS:-60}
 build_only=0
 selected=()
