@@ -21,12 +21,16 @@
 #                async, poller, monitor, device, errors) under valgrind memcheck: fails on any
 #                byte definitely or indirectly lost or any memory error; installs valgrind if
 #                needed (about 6 minutes on a 2-core machine)
+#   make fuzz    builds the libFuzzer targets in Fuzz/ (monitor-event decoding, the Z85 decoder,
+#                the certificate-file parser) and runs each for FUZZ_SECONDS (60) from its
+#                seed corpus; fails on a crash or a broken property and prints the crashing
+#                input's path
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps perf-deps build demo test bench bench-quick allocations check-allocations \
-	check-performance check-performance-selftest soak leakcheck clean
+	check-performance check-performance-selftest soak leakcheck fuzz clean
 
 # libzmq's headers and library (Debian/Ubuntu: libzmq3-dev), installed with apt when
 # pkg-config can't find them.
@@ -123,5 +127,11 @@ LEAKCHECK_ARGS ?=
 leakcheck: perf-deps
 	SWIFT=$(SWIFT) bash Benchmarks/leakcheck.sh $(LEAKCHECK_ARGS)
 
+# Each target is built with swiftc -sanitize=fuzzer,address from the library's sources; see
+# Fuzz/fuzz.sh.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/fuzz.sh
+
 clean:
-	rm -rf .build Benchmarks/.build Benchmarks/.build-slowed Benchmarks/c/bin
+	rm -rf .build Benchmarks/.build Benchmarks/.build-slowed Benchmarks/c/bin Fuzz/.build

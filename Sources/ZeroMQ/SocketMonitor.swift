@@ -135,16 +135,16 @@ public struct SocketMonitor: ~Copyable {
     public mutating func receiveEvent(_ flags: ReceiveFlags = []) throws(ZMQError) -> MonitorEvent? {
         let handle = socket.handle
         while !isStopped {
-            let raw: RawMonitorEvent?
+            let received: Bool
             do {
-                raw = try RawMonitorEvent.receive(on: handle, into: &frames, flags: flags.rawValue)
+                received = try frames.receive(on: handle, flags: flags.rawValue)
             } catch .contextTerminated {
                 // libzmq stops every monitor of a shut-down context, but this socket can no
                 // longer receive the event that says so.
                 return finish(MonitorEvent(kind: .monitorStopped, endpoint: ""))
             }
-            guard let raw else { return nil }
-            let event = peers.event(MonitorEvent.Kind(event: raw.event, value: raw.value), endpoint: raw.endpoint)
+            guard received else { return nil }
+            let event = try MonitorEvent(decodingFrames: frames, peers: &peers)
             if case .monitorStopped = event.kind { return finish(event) }
             if events.contains(event.kind.flag) { return event }
         }
@@ -210,11 +210,37 @@ internal struct RawMonitorEvent {
         flags: CInt
     ) throws(ZMQError) -> RawMonitorEvent? {
         guard try frames.receive(on: socket, flags: flags) else { return nil }
+        return try RawMonitorEvent(decodingFrames: frames)
+    }
+}
+
+extension RawMonitorEvent {
+    /// Decodes an event from the two frames libzmq sends: the 16-bit event number and the
+    /// 32-bit value, in the machine's byte order, then the endpoint (UTF-8; invalid
+    /// sequences become U+FFFD).
+    ///
+    /// - Throws: ``ZMQError/invalidArgument`` when the frames are not a monitor event (not two
+    ///   frames, or a first frame of other than 6 bytes).
+    init(decodingFrames frames: borrowing Multipart) throws(ZMQError) {
         guard frames.count == 2, frames.size(at: 0) == 6 else { throw .invalidArgument }
         let (event, value) = frames.withUnsafeBytes(at: 0) { bytes in
             (bytes.loadUnaligned(as: UInt16.self), bytes.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
         }
-        return RawMonitorEvent(event: event, value: value, endpoint: frames.string(at: 1))
+        self.init(event: event, value: value, endpoint: frames.string(at: 1))
+    }
+}
+
+extension MonitorEvent {
+    /// Decodes one event as libzmq sends it (see `RawMonitorEvent(decodingFrames:)`), with
+    /// the peer's address that `peers` reads or remembers for its connection.
+    ///
+    /// ``SocketMonitor/receiveEvent(_:)`` decodes every event with it; the fuzz target
+    /// `Fuzz/Sources/monitor-event.swift` feeds it arbitrary frames.
+    ///
+    /// - Throws: ``ZMQError/invalidArgument`` when the frames are not a monitor event.
+    internal init(decodingFrames frames: borrowing Multipart, peers: inout PeerTracker) throws(ZMQError) {
+        let raw = try RawMonitorEvent(decodingFrames: frames)
+        self = peers.event(Kind(event: raw.event, value: raw.value), endpoint: raw.endpoint)
     }
 }
 

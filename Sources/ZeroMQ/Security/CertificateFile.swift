@@ -323,9 +323,13 @@ internal enum CertificateFile {
                 if errno != 0 { throw CertificateError(.fileSystem(.list, errorNumber: errno), path: folder) }
                 break
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            // Read the name in place, up to its NUL. Copying `entry.pointee` (or its
+            // `d_name`) would read the whole 256-byte array, but readdir packs its records
+            // (`d_reclen`), so that reads past the record, uninitialised and possibly past
+            // the end of readdir's buffer (valgrind reports it).
+            let name = String(cString: UnsafeRawPointer(entry)
+                .advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+                .assumingMemoryBound(to: CChar.self))
             if name.hasSuffix(".key") && !name.hasPrefix(".") { names.append(name) }
         }
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
