@@ -17,10 +17,10 @@
 #                arrives exactly once, in order and intact; prints msg/s and the receiver's RSS
 #                at the start, 1 M, 5 M and 10 M, and fails if it grows past its bounds
 #                (SOAK_ARGS="--count N --size B" to change the run; see soak --help)
-#   make leakcheck  every send and receive path (100,000 messages each, zero copy, multipart,
-#                async, poller, monitor, device, errors) under valgrind memcheck: fails on any
-#                byte definitely or indirectly lost or any memory error; installs valgrind if
-#                needed (about 6 minutes on a 2-core machine)
+#   make leakcheck  every send and receive path (100,000 messages each: zero copy, multipart,
+#                async, poller, monitor, device, errors, the authenticator) under valgrind
+#                memcheck: fails on any byte definitely or indirectly lost or any memory error;
+#                installs valgrind if needed (about 8 minutes on a 2-core machine)
 #   make fuzz    builds the libFuzzer targets in Fuzz/ (monitor-event decoding, the Z85 decoder,
 #                the certificate-file parser) and runs each for FUZZ_SECONDS (60) from its
 #                seed corpus; fails on a crash or a broken property and prints the crashing

@@ -97,6 +97,13 @@ let paths: [Path] = [
     Path(name: "async-serve", transport: "ipc",
          summary: "serve on a ROUTER echoing through its OutboundWriter; withOutboundWriter fed by four tasks",
          body: .async { try await asyncServePath(count: $0, over: .ipc) }),
+    Path(name: "async-event-loop", transport: "tcp",
+         summary: "the async-message path with its task on AsyncEventLoopExecutor (the event thread as executor)",
+         body: .async { count in
+             try await withTaskExecutorPreference(try AsyncEventLoopExecutor.shared()) {
+                 try await asyncMessagePath(count: count, over: .tcp)
+             }
+         }),
     Path(name: "async-monitor", transport: "tcp", summary: "monitorEvents() as an AsyncSequence over connections made and dropped",
          countsConnections: true, body: .async { try await asyncMonitorPath(connections: $0) }),
 ]
