@@ -142,9 +142,11 @@ func authenticatorPath(count: Int, connections: Int) throws {
             (folderEndpoint, listedKeys, nil, true),
         ]
         for (endpoint, keys, user, allowed) in attempts {
+            // Counted before connecting: the handshake, and so the decision, can come before
+            // the send returns.
+            let seen = decisions.current
             let connection = try client(to: endpoint, keys: keys, user: user, refused: !allowed)
             try connection.send("hello \(round)")
-            let seen = decisions.current
             try decisions.wait { allowed ? $0.allowed > seen.allowed : $0.denied > seen.denied }
         }
         let after = decisions.current
