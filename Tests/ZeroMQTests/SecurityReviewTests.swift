@@ -125,6 +125,26 @@ struct SecurityReviewTests {
         #expect(try CurveCertificate(contentsOf: link).keyPair == certificate.keyPair)
     }
 
+    /// Saving over a symbolic link planted at the target replaces the link, never writes
+    /// through it: the file it pointed to is untouched, and the secret file is a new regular
+    /// file of mode 0600.
+    @Test func savingOverAPlantedSymbolicLinkNeverWritesThroughIt() throws {
+        let folder = try ReviewFolder()
+        let victim = folder.path + "/victim"
+        try "precious\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        chmod(victim, 0o644)
+        for name in ["server.key", "server.key_secret"] {
+            #expect(symlink(victim, folder.path + "/" + name) == 0)
+        }
+        let files = try CurveCertificate.generate().save(inDirectory: folder.path, name: "server")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        var info = stat()
+        #expect(lstat(try #require(files.secretFile), &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFREG && info.st_mode & 0o777 == 0o600)
+        #expect(lstat(files.publicFile, &info) == 0 && info.st_mode & S_IFMT == S_IFREG)
+        #expect(stat(victim, &info) == 0 && info.st_mode & 0o777 == 0o644)
+    }
+
     /// A name that pyzmq's `load_certificate` reads as a key (any line beginning with
     /// `public-key` or `secret-key`) is refused anywhere but the one key in `curve`, so that
     /// no file means one key here and another in pyzmq.
