@@ -267,8 +267,12 @@ func sendFaulty(_ kind: Fault.Kind, sequence: UInt64, on socket: borrowing PushS
 // MARK: - The receiver, which starts the sender
 
 /// The sender's process.
-struct Child {
+final class Child {
     let pid: pid_t
+    /// Its wait status, once it has been reaped.
+    private var status: Int32?
+
+    private init(pid: pid_t) { self.pid = pid }
 
     /// Starts this executable again as `soak send …`.
     static func spawn(_ arguments: [String]) -> Child {
@@ -282,26 +286,32 @@ struct Child {
         return Child(pid: pid)
     }
 
+    /// Reaps the sender if it has exited.
+    ///
+    /// - Returns: Its wait status, or `nil` while it runs.
+    private func poll() -> Int32? {
+        if let status { return status }
+        var waited: Int32 = 0
+        let result = waitpid(pid, &waited, WNOHANG)
+        if result == pid { status = waited }
+        return status
+    }
+
     /// Waits up to `timeoutMilliseconds` for the sender to exit.
     ///
     /// - Returns: Its wait status, or `nil` if it is still running.
     func wait(timeoutMilliseconds: Int) -> Int32? {
         let deadline = monotonicMicroseconds() + UInt64(timeoutMilliseconds) * 1000
         while true {
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { return status }
-            if result < 0 && errno != EINTR { return 0 }
+            if let status = poll() { return status }
             if monotonicMicroseconds() >= deadline { return nil }
             usleep(10_000)
         }
     }
 
-    /// Whether the sender has already exited, and how.
+    /// How the sender exited, or `nil` while it runs.
     func exitDescription() -> String? {
-        var status: Int32 = 0
-        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
-        return Child.describe(status)
+        poll().map(Child.describe)
     }
 
     /// A wait status in words.
