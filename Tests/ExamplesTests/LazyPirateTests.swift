@@ -95,13 +95,7 @@ struct LazyPirateTests {
         ("lazy-pirate-server", ["--bind", "tcp://127.0.0.1:1", "--count", "3"]),
     ])
     func badArgument(_ name: String, arguments: [String]) async throws {
-        let result = try await DemoProcess.run(name, arguments)
-        #expect(!result.signaled, "\(name) crashed with signal \(result.status)")
-        #expect(result.status == 64)  // EX_USAGE, ArgumentParser's status for a validation error
-        #expect(result.standardError.hasPrefix("Error: "), "stderr: \(result.standardError)")
-        // A missing option prints the whole help (USAGE:), any other error the usage line.
-        #expect(result.standardError.contains("Usage: \(name)") || result.standardError.contains("USAGE: \(name)"))
-        #expect(result.standardOutput.isEmpty)
+        try await DemoProcess.run(name, arguments).expectUsageError(of: name)
     }
 
     @Test("a bad endpoint is reported on stderr, with status 1", arguments: [
@@ -109,11 +103,7 @@ struct LazyPirateTests {
         ("lazy-pirate-server", ["--bind", "tcpp://127.0.0.1:1"], "error: cannot bind to 'tcpp://127.0.0.1:1': unknown transport 'tcpp'"),
     ])
     func badEndpoint(_ name: String, arguments: [String], error: String) async throws {
-        let result = try await DemoProcess.run(name, arguments)
-        #expect(!result.signaled)
-        #expect(result.status == 1)
-        #expect(result.errorLines.last?.hasPrefix(error) == true, "stderr: \(result.standardError)")
-        #expect(result.standardOutput.isEmpty)
+        try await DemoProcess.run(name, arguments).expectEndpointError(error)
     }
 
     @Test("SIGINT and SIGTERM stop a waiting client or server with status 0", arguments: [SIGINT, SIGTERM])

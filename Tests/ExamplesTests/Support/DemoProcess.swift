@@ -36,6 +36,27 @@ struct DemoResult: Sendable {
 
     /// The lines of standard error.
     var errorLines: [String] { standardError.split(separator: "\n").map(String.init) }
+
+    /// Expects a usage error of demo `name`: status 64 (EX_USAGE, ArgumentParser's status for
+    /// a validation error), the reason first on stderr, then the usage (the whole help when an
+    /// option is missing), and nothing on stdout.
+    func expectUsageError(of name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!signaled, "\(name) crashed with signal \(status)", sourceLocation: sourceLocation)
+        #expect(status == 64, sourceLocation: sourceLocation)
+        #expect(standardError.hasPrefix("Error: "), "stderr: \(standardError)", sourceLocation: sourceLocation)
+        #expect(standardError.contains("Usage: \(name)") || standardError.contains("USAGE: \(name)"),
+                sourceLocation: sourceLocation)
+        #expect(standardOutput.isEmpty, sourceLocation: sourceLocation)
+    }
+
+    /// Expects a demo's failure to bind or connect: status 1, a last stderr line starting with
+    /// `error`, and nothing on stdout.
+    func expectEndpointError(_ error: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!signaled, sourceLocation: sourceLocation)
+        #expect(status == 1, sourceLocation: sourceLocation)
+        #expect(errorLines.last?.hasPrefix(error) == true, "stderr: \(standardError)", sourceLocation: sourceLocation)
+        #expect(standardOutput.isEmpty, sourceLocation: sourceLocation)
+    }
 }
 
 /// One of a child process's output streams.
