@@ -97,7 +97,7 @@ struct GuideInteropTests {
     static let tasks = 100
 
     @Test("a ventilator, four workers and a sink deliver every result",
-          .enabled(if: GuideC.compiler != nil, "no C compiler (cc) on PATH: cannot build the Guide's C programs"),
+          Peers.cCompiler,
           .serialized, arguments: PipelineMix.all)
     func pipeline(_ mix: PipelineMix) async throws {
         let binaries = try await GuideC.binaries()

@@ -269,7 +269,7 @@ struct LazyPirateTests {
     // MARK: The Guide's server
 
     @Test("the client against the Guide's lpserver.c, restarted whenever it crashes",
-          .enabled(if: GuideC.compiler != nil, "no C compiler (cc) on PATH: cannot build lpserver.c"))
+          Peers.cCompiler)
     func guideServer() async throws {
         let binaries = try await GuideC.binaries()
         let endpoint = try Endpoints.fresh()
