@@ -25,12 +25,15 @@
 #                the certificate-file parser) and runs each for FUZZ_SECONDS (60) from its
 #                seed corpus; fails on a crash or a broken property and prints the crashing
 #                input's path
+#   make docs    builds the DocC documentation into .build/docs/ZeroMQ.doccarchive with the
+#                toolchain's docc; fails on any DocC warning or any public symbol without a doc
+#                comment, and lists them (see Scripts/docs.sh)
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps perf-deps build demo test bench bench-quick allocations check-allocations \
-	check-performance check-performance-selftest soak leakcheck fuzz clean
+	check-performance check-performance-selftest soak leakcheck fuzz docs clean
 
 # libzmq's headers and library (Debian/Ubuntu: libzmq3-dev), installed with apt when
 # pkg-config can't find them.
@@ -132,6 +135,11 @@ leakcheck: perf-deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/fuzz.sh
+
+# The ZeroMQ target alone, with its symbol graph, in a scratch folder of its own (.build/docs),
+# then `docc convert` and the doc-comment check.
+docs: deps
+	SWIFT=$(SWIFT) bash Scripts/docs.sh
 
 clean:
 	rm -rf .build Benchmarks/.build Benchmarks/.build-slowed Benchmarks/c/bin Fuzz/.build
