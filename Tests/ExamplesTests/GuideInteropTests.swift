@@ -23,7 +23,7 @@ enum GuideC {
         .deletingLastPathComponent()  // the package
         .appendingPathComponent("Examples/GuideC", isDirectory: true)
 
-    static let programs = ["taskvent", "taskwork", "tasksink", "lpserver"]
+    static let programs = ["taskvent", "taskwork", "tasksink", "lpserver", "rrclient", "rrworker", "rrbroker"]
 
     /// `cc` on the `PATH`, if there is one.
     static let compiler: URL? = {
