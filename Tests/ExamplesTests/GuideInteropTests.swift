@@ -14,7 +14,8 @@ import Glibc
 #endif
 
 /// The Guide's C programs in `Examples/GuideC`, compiled on first use: the chapter-1
-/// pipeline (tested here) and the chapter-4 Lazy Pirate server (see `LazyPirateTests`).
+/// pipeline (tested here), the chapter-2 request-reply broker (see the DemoInterop suites)
+/// and the chapter-4 Lazy Pirate server (see `LazyPirateTests`).
 enum GuideC {
     /// `Examples/GuideC` in the package.
     static let sources = URL(fileURLWithPath: #filePath)
