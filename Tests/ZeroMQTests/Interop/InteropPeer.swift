@@ -98,14 +98,17 @@ class PeerProcess {
     /// - Returns: The rest of that line.
     /// - Throws: `PeerError` when the peer exits or `timeout` passes first.
     func waitForError(_ prefix: String, timeout: Duration = .seconds(20)) throws -> String {
+        // Only complete lines count: a line being written may be read half-way.
+        func search() -> String? {
+            errors.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                .first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+        }
         var found: String?
         _ = waitUntil(timeout: timeout) {
-            found = errors.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+            found = search()
             return found != nil || !process.isRunning
         }
-        if found == nil {
-            found = errors.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
-        }
+        if found == nil { found = search() }
         guard let found else {
             throw PeerError("\(name) never printed '\(prefix)…': \(errors)")
         }
@@ -417,8 +420,13 @@ enum InteropPeer: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 
     /// Starts `zmqpeer arguments…` in this implementation.
+    ///
+    /// - Throws: `PeerError` at once when the peer is missing (it runs only when peers are
+    ///   required), rather than a timeout later.
     func start(_ arguments: [String]) throws -> PeerProcess {
         switch self {
+        case .pyzmq where !PythonPeer.hasPyZMQ:
+            throw PeerError("pyzmq is required (ZEROMQ_REQUIRE_PEERS=1), but python3 can't import zmq: run `make test-deps`")
         case .pyzmq: try PythonPeer(script: PythonPeer.zmqpeer, arguments: arguments)
         case .c: try CPeer(arguments: arguments)
         }
