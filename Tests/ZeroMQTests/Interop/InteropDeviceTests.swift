@@ -72,39 +72,31 @@ struct InteropDeviceTests {
         pusher.expectSuccess()
     }
 
-    @Test("pyzmq's zmq.proxy_steerable between our requester and our replier", PythonPeer.condition)
+    @Test("pyzmq's zmq.proxy_steerable between our requester and our replier, stopped by our control socket",
+          PythonPeer.condition)
     func pyzmqProxy() throws {
         let proxy = try PythonPeer(script: #"""
-            import sys, threading, zmq
+            import sys, zmq
             ctx = zmq.Context()
-            front = ctx.socket(zmq.ROUTER)
-            front.bind("tcp://127.0.0.1:*")
-            back = ctx.socket(zmq.DEALER)
-            back.bind("tcp://127.0.0.1:*")
-            control = ctx.socket(zmq.PAIR)
-            control.bind("inproc://control")
-            def stop_at_end_of_input():
-                sys.stdin.readline()
-                stop = ctx.socket(zmq.PAIR)
-                stop.connect("inproc://control")
-                stop.send(b"TERMINATE")
-                stop.close()
-            threading.Thread(target=stop_at_end_of_input, daemon=True).start()
-            sys.stderr.write("bound %s %s\n" % (front.last_endpoint.decode(), back.last_endpoint.decode()))
+            sockets = [ctx.socket(kind) for kind in (zmq.ROUTER, zmq.DEALER, zmq.PAIR)]
+            for s in sockets:
+                s.bind("tcp://127.0.0.1:*")
+            sys.stderr.write("bound " + " ".join(s.last_endpoint.decode() for s in sockets) + "\n")
             sys.stderr.flush()
+            front, back, control = sockets
             zmq.proxy_steerable(front, back, None, control)
-            print("proxy stopped")
-            for s in (front, back, control):
-                s.close(linger=0)
-            ctx.term()
+            print("proxy stopped", flush=True)
+            ctx.destroy(linger=0)
             """#, arguments: [])
         let endpoints = try proxy.boundEndpoint().split(separator: " ").map(String.init)
-        try #require(endpoints.count == 2)
+        try #require(endpoints.count == 3)
         let context = try Context()
         let requester = try interopSocket(SocketType.Req.self, context: context)
         let replier = try interopSocket(SocketType.Rep.self, context: context)
+        let control = try interopSocket(SocketType.Pair.self, context: context)
         try requester.connect(to: endpoints[0])
         try replier.connect(to: endpoints[1])
+        try control.connect(to: endpoints[2])
         for round in 0..<3 {
             try requester.send(multipart: ["request", "\(round)", ""])
             let request = try replier.receiveMultipart()
@@ -113,6 +105,7 @@ struct InteropDeviceTests {
             let reply = try requester.receiveMultipart()
             #expect(reply == [Array("reply".utf8), Array("\(round)".utf8)])
         }
+        try control.send("TERMINATE")
         proxy.expectSuccess(printing: "proxy stopped")
     }
 
