@@ -79,7 +79,7 @@ test-deps: deps
 
 # Only the interoperability suites (the library's against pyzmq and the C peer, and the demos'
 # mixed with peers of other languages), with every peer required: a missing one fails.
-INTEROP_SUITES = ZeroMQTests\.Interop|AuthenticatorInteropTests|CertificateInteropTests|DemoInteropTests|GuideInteropTests|Zmqcat
+INTEROP_SUITES = ZeroMQTests\.Interop|AuthenticatorInteropTests|CertificateInteropTests|DemoInterop|GuideInteropTests|Zmqcat
 
 interop: export ZEROMQ_REQUIRE_PEERS = 1
 interop: test-deps
