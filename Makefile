@@ -3,6 +3,8 @@
 #   make demo    installs libzmq if needed, builds, and runs the classic demos end to end
 #   make test    installs libzmq if needed, then runs the test suite (swift test, the async
 #                suites in a second run of their own)
+#   make interop only the interoperability suites, against pyzmq and a C peer built on the
+#                system libzmq, installing them if needed; a missing peer fails (not skips)
 #   make bench   Swift/C cross pairs, then the Swift-vs-C latency/throughput sweep, then the
 #                async sweep (blocking vs async Swift on either executor vs pyzmq asyncio, and async_sockets up to
 #                10,000 sockets), whose tables it writes into Benchmarks/RESULTS.md
@@ -32,7 +34,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps perf-deps build demo test bench bench-quick allocations check-allocations \
+.PHONY: deps test-deps perf-deps build demo test interop bench bench-quick allocations check-allocations \
 	check-performance check-performance-selftest soak leakcheck fuzz docs clean
 
 # libzmq's headers and library (Debian/Ubuntu: libzmq3-dev), installed with apt when
@@ -44,15 +46,47 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libzmq3-dev pkg-config; \
 	fi
 
-# The interoperability tests talk to pyzmq, an independent ZeroMQ implementation; without it
-# they are skipped (and say so).
+# The interoperability tests talk to two independent peers: pyzmq (with its own bundled
+# libzmq) and Tests/Peers/zmqpeer.c, which they compile with cc against the system libzmq.
+# This installs what is missing (python3 and pip with apt; pyzmq with pip --user, then with
+# --break-system-packages where pip refuses under PEP 668, then apt's python3-zmq; gcc).
+# Without a peer the tests that need it are skipped, and say so; with ZEROMQ_REQUIRE_PEERS=1
+# (CI, make interop) a peer that can't be installed fails this target instead.
 test-deps: deps
-	@if command -v python3 >/dev/null && ! python3 -c 'import zmq' 2>/dev/null; then \
+	@apt_install() { \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq "$$@" >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq >/dev/null 2>&1 && \
+		  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq "$$@" >/dev/null 2>&1; }; }; \
+	if ! python3 -c 'import zmq' 2>/dev/null; then \
 		echo "installing pyzmq for the interoperability tests"; \
-		python3 -m pip install -q pyzmq 2>/dev/null || \
-		{ $(SUDO) apt-get install -y -qq python3-zmq >/dev/null 2>&1 && python3 -c 'import zmq'; } || \
-		echo "pyzmq unavailable: interoperability tests will be skipped"; \
+		command -v python3 >/dev/null || apt_install python3 python3-pip || true; \
+		python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip || true; \
+		python3 -m pip install -q --user pyzmq 2>/dev/null || \
+		python3 -m pip install -q --user --break-system-packages pyzmq 2>/dev/null || \
+		apt_install python3-zmq || true; \
+	fi; \
+	if ! command -v cc >/dev/null; then \
+		echo "installing a C compiler for the interoperability tests' C peer"; \
+		apt_install gcc libc6-dev || true; \
+	fi; \
+	missing=""; \
+	python3 -c 'import zmq' 2>/dev/null || missing="pyzmq"; \
+	command -v cc >/dev/null || missing="$${missing:+$$missing and }a C compiler (cc)"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$${ZEROMQ_REQUIRE_PEERS:-}" = 1 ]; then \
+			echo "test-deps: could not install $$missing, which ZEROMQ_REQUIRE_PEERS=1 requires for the interoperability tests" >&2; \
+			exit 1; \
+		fi; \
+		echo "test-deps: $$missing unavailable: the interoperability tests that need it will be skipped"; \
 	fi
+
+# Only the interoperability suites (the library's against pyzmq and the C peer, and the demos'
+# mixed with peers of other languages), with every peer required: a missing one fails.
+INTEROP_SUITES = ZeroMQTests\.Interop|AuthenticatorInteropTests|CertificateInteropTests|DemoInterop|GuideInteropTests|Zmqcat
+
+interop: export ZEROMQ_REQUIRE_PEERS = 1
+interop: test-deps
+	$(SWIFT) test --skip '\.Async' --filter '$(INTEROP_SUITES)'
 
 # valgrind (callgrind) for the instruction counts, installed with apt when missing.
 perf-deps: deps

@@ -14,7 +14,8 @@ import Glibc
 #endif
 
 /// The Guide's C programs in `Examples/GuideC`, compiled on first use: the chapter-1
-/// pipeline (tested here) and the chapter-4 Lazy Pirate server (see `LazyPirateTests`).
+/// pipeline (tested here), the chapter-2 request-reply broker (see the DemoInterop suites)
+/// and the chapter-4 Lazy Pirate server (see `LazyPirateTests`).
 enum GuideC {
     /// `Examples/GuideC` in the package.
     static let sources = URL(fileURLWithPath: #filePath)
@@ -23,7 +24,7 @@ enum GuideC {
         .deletingLastPathComponent()  // the package
         .appendingPathComponent("Examples/GuideC", isDirectory: true)
 
-    static let programs = ["taskvent", "taskwork", "tasksink", "lpserver"]
+    static let programs = ["taskvent", "taskwork", "tasksink", "lpserver", "rrclient", "rrworker", "rrbroker"]
 
     /// `cc` on the `PATH`, if there is one.
     static let compiler: URL? = {

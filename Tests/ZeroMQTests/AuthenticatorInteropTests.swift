@@ -17,7 +17,7 @@ import ZeroMQ
 @Suite(
     "Authenticator with pyzmq",
     .enabled(if: ZeroMQLibrary.has(.curve), "libzmq was built without CURVE"),
-    .enabled(if: PythonPeer.hasPyZMQ && PythonPeer.hasCurve, "pyzmq with CURVE is not installed; run `pip install pyzmq`")
+    PythonPeer.curveCondition
 )
 struct AuthenticatorInteropTests {
     @Test func ourAuthenticatorRefusesPythonClientsAndAdmitsTheRightOnes() throws {

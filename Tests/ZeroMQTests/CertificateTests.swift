@@ -641,7 +641,7 @@ struct CertificateTests {
 
 @Suite(
     "CURVE certificates with pyzmq",
-    .enabled(if: PythonPeer.hasPyZMQ, "pyzmq is not installed; run `pip install pyzmq` to test against it")
+    PythonPeer.condition
 )
 struct CertificateInteropTests {
     /// Runs a Python script and returns the lines it printed, recording an issue if it fails.

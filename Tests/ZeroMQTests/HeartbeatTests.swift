@@ -105,7 +105,7 @@ struct HeartbeatTests {
     // MARK: A stopped process
 
     @Test("A pyzmq peer stopped with SIGSTOP is noticed by our heartbeats within the timeout",
-          .enabled(if: PythonPeer.hasPyZMQ, "pyzmq is not installed; run `pip install pyzmq` to test against it"))
+          PythonPeer.condition)
     func stoppedPythonPeer() throws {
         let context = try Context(defaultLinger: .zero)
         let server = try makeSocket(SocketType.Router.self, context: context)
@@ -136,7 +136,7 @@ struct HeartbeatTests {
     // MARK: Time-to-live
 
     @Test("A pyzmq peer's heartbeat TTL makes our socket, with no heartbeat options, drop it once it is stopped; without a TTL it is never noticed",
-          .enabled(if: PythonPeer.hasPyZMQ, "pyzmq is not installed; run `pip install pyzmq` to test against it"),
+          PythonPeer.condition,
           arguments: [true, false])
     func pythonPeersTimeToLive(withTimeToLive: Bool) throws {
         let context = try Context(defaultLinger: .zero)

@@ -12,7 +12,7 @@ import ZeroMQ
 
 @Suite(
     "Interoperability with pyzmq",
-    .enabled(if: PythonPeer.hasPyZMQ, "pyzmq is not installed; run `pip install pyzmq` to test against it")
+    PythonPeer.condition
 )
 struct InteropTests {
     /// Generous waits: Python takes a moment to start, more so while other tests run.
@@ -187,7 +187,7 @@ struct InteropTests {
         peer.expectSuccess(printing: "routed 2")
     }
 
-    @Test(.enabled(if: ZeroMQLibrary.has(.curve) && PythonPeer.hasCurve, "libzmq or pyzmq lacks CURVE"))
+    @Test(.enabled(if: ZeroMQLibrary.has(.curve), "libzmq lacks CURVE"), PythonPeer.curveCondition)
     func curveServerInSwiftAcceptsPythonClientWithGeneratedKeys() throws {
         let serverKeys = try CurveKeyPair.generate()
         let clientKeys = try CurveKeyPair.generate()
@@ -240,75 +240,4 @@ private func bindLoopback<Kind: SocketKind>(_ socket: borrowing Socket<Kind>) th
     try socket.bind(to: "tcp://127.0.0.1:*")
     let endpoint = socket.lastEndpoint
     return try #require(endpoint)
-}
-
-/// A `python3 -c` subprocess, with its output collected in temporary files (pipes could fill
-/// up and stall it) and a bounded wait.
-final class PythonPeer {
-    private let process = Process()
-    private let outputPath: String
-    private let errorPath: String
-
-    /// Whether `python3` can import pyzmq.
-    static let hasPyZMQ: Bool = succeeds("import zmq")
-
-    /// Whether pyzmq's libzmq supports CURVE.
-    static let hasCurve: Bool = succeeds("import sys, zmq; sys.exit(0 if zmq.has('curve') else 1)")
-
-    private static func succeeds(_ script: String) -> Bool {
-        guard let peer = try? PythonPeer(script: script, arguments: []) else { return false }
-        return peer.finish(timeout: .seconds(20)).status == 0
-    }
-
-    /// Starts `python3 -c script arguments…`.
-    init(script: String, arguments: [String]) throws {
-        let stem = "\(TestEnvironment.temporaryFolder)/python-\(TestEnvironment.uniqueNumber())"
-        outputPath = stem + ".out"
-        errorPath = stem + ".err"
-        for path in [outputPath, errorPath] {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-        }
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
-        process.standardError = FileHandle(forWritingAtPath: errorPath)
-        try process.run()
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
-
-    /// Waits up to `timeout` for the process to exit, killing it if it doesn't.
-    ///
-    /// - Returns: The exit status (`nil` if it had to be killed) and what it printed.
-    func finish(timeout: Duration = .seconds(20)) -> (status: Int32?, output: String, errors: String) {
-        var status: Int32?
-        if waitUntil(timeout: timeout, { !process.isRunning }) {
-            status = process.terminationStatus
-        } else {
-            process.terminate()
-            if !waitUntil(timeout: .seconds(1), { !process.isRunning }) {
-                kill(process.processIdentifier, SIGKILL)
-                _ = waitUntil(timeout: .seconds(1)) { !process.isRunning }
-            }
-        }
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(atPath: outputPath)
-        try? FileManager.default.removeItem(atPath: errorPath)
-        return (status, output, errors)
-    }
-
-    /// Waits for the process and expects it to exit with status 0 after printing `expected`.
-    func expectSuccess(printing expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let (status, output, errors) = finish()
-        if let status {
-            #expect(status == 0, "the Python peer failed: \(errors)", sourceLocation: sourceLocation)
-        } else {
-            Issue.record("the Python peer was killed after 20 seconds: \(errors)", sourceLocation: sourceLocation)
-        }
-        #expect(output.contains(expected), "the Python peer printed \(output.debugDescription)", sourceLocation: sourceLocation)
-    }
 }
