@@ -41,8 +41,9 @@ struct Zmqcat: ParsableCommand {
             Per type: req sends each message and prints its reply. rep prints each request \
             and replies with the --send frames, else the request itself (with --stdin, the \
             next line; it ends with its input). router prints the peer's routing id as the \
-            first frame; with --send it replies to each message (its routing id, and a REQ \
-            peer's empty delimiter, then the --send frames); with --stdin each line's first \
+            first frame; with --send it replies to each message (its routing id, then the \
+            --send frames; to a message whose second frame is empty, as a REQ peer's \
+            delimiter is, that empty frame too); with --stdin each line's first \
             frame is the routing id (as text) of the peer to send to. pub, push and \
             xpub wait for a peer before their first send (pub and xpub then \
             \(Int(Plan.subscriptionDelay.components.attoseconds / 1_000_000_000_000_000)) ms \
