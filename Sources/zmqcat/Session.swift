@@ -414,7 +414,8 @@ struct Session<Kind: CatKind>: ~Copyable {
         }
         guard isLast else { return }
         received += 1
-        waitingSince = clock.now
+        // Only --timeout-ms measures silence: spare the clock read per message otherwise.
+        if plan.timeout != nil { waitingSince = clock.now }
         switch Kind.name {
         case .req:
             awaitingReply = false
