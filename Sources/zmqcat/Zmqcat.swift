@@ -118,7 +118,7 @@ struct Zmqcat: ParsableCommand {
     var hwm: Int?
 
     @Option(name: .customLong("linger-ms"), help: ArgumentHelp(
-        "At the end, wait up to N ms for queued messages to be delivered (default: \(Plan.defaultLinger.components.seconds * 1000)).",
+        "At the end, wait up to N ms for queued messages to be delivered (default: \(Plan.defaultLinger.components.seconds * 1000); 0 for sub, xsub and pull).",
         valueName: "N"))
     var lingerMilliseconds: Int?
 
@@ -229,6 +229,11 @@ struct Zmqcat: ParsableCommand {
                 throw ValidationError("--linger-ms must be from 0 to \(Int32.max).")
             }
             plan.linger = .milliseconds(lingerMilliseconds)
+        } else if [.sub, .xsub, .pull].contains(plan.type) {
+            // Their only outgoing traffic is subscriptions: waiting to deliver those to a
+            // publisher that went away (a connecting SUB keeps them for its reconnection)
+            // would hold the exit for the whole linger period.
+            plan.linger = .zero
         }
         if let routingID {
             guard (1...255).contains(routingID.utf8.count) else {

@@ -1,4 +1,4 @@
-// Two zmqcat paths that once hung, driven by zmqcat on both ends (no pyzmq needed). The full
+// Three zmqcat paths that once hung, driven by zmqcat on both ends (no pyzmq needed). The full
 // suite is Tests/ExamplesTests/Zmqcat/.
 
 import Foundation
@@ -38,5 +38,23 @@ struct ZmqcatSmokeTests {
         let replier = try await rep.finish()
         #expect(replier.exitedCleanly, "\(replier.standardError)")
         #expect(replier.lines == ["question"])
+    }
+
+    /// A connecting `sub --count N` whose publisher has gone by the time it ends still holds
+    /// a subscription for the publisher's return; with the senders' 30 s default linger its
+    /// exit waited for it. Receive-only types linger 0 by default.
+    @Test("sub --count ends at once after its last message, though its publisher has gone")
+    func subscriberEndsAfterItsPublisherLeft() async throws {
+        let endpoint = try Endpoints.fresh()
+        let publisher = try DemoProcess(
+            "zmqcat", ["pub", "--bind", endpoint, "--send", "news", "--count", "2", "--linger-ms", "1000"])
+        let subscriber = try DemoProcess("zmqcat", ["sub", "--connect", endpoint, "--count", "2"])
+        let published = try await publisher.finish()
+        #expect(published.exitedCleanly, "\(published.standardError)")
+        let started = ContinuousClock.now
+        let received = try await subscriber.finish(within: .seconds(10))
+        #expect(received.exitedCleanly, "\(received.standardError)")
+        #expect(received.lines == ["news", "news"])
+        #expect(ContinuousClock.now - started < .seconds(8), "the subscriber waited to deliver its subscription")
     }
 }
