@@ -10,7 +10,8 @@ enum Runner {
     ///   - kind: The socket type.
     ///   - plan: What to do.
     ///   - context: The context to create the socket in (``Demo/run(_:)``'s).
-    /// - Throws: `ExitCode(2)` after printing the reason for an endpoint error; a `DemoError`
+    /// - Throws: `ExitCode(2)` after printing the reason for an endpoint error or a key or
+    ///   certificate file that can't be read; a `DemoError`
     ///   for a timeout, a refusal or another failure; ``ZMQError/contextTerminated`` on a
     ///   signal.
     static func run<Kind: CatKind>(_ kind: Kind.Type, plan: Plan, context: Context) throws {
@@ -24,7 +25,15 @@ enum Runner {
         }
         try configure(socket, plan: plan)
         // Stops when released, at the end of this function, after the socket closed.
-        let authenticator = try plan.security.apply(to: socket, in: context)
+        let authenticator: Authenticator?
+        do {
+            authenticator = try plan.security.apply(to: socket, in: context)
+        } catch let error as DemoError {
+            // A key or certificate file the flags name that can't be read or parsed is bad
+            // input, like a malformed inline key: status 2.
+            Console.error("error: \(error)")
+            throw ExitCode(2)
+        }
         let monitor: SocketMonitor
         do {
             monitor = try socket.monitor(events: Session<Kind>.monitoredEvents)
