@@ -1,0 +1,197 @@
+// zmqcat's socket options, each checked by its effect on a peer: --routing-id (a pyzmq
+// ROUTER sees it), --hwm (a PUB drops what exceeds it while its subscriber stalls),
+// --linger-ms (how long zmqcat keeps an undelivered message when it exits), --heartbeat-ms
+// (ZMTP PING commands seen by a hand-written ZMTP peer, which zmqcat then drops for not
+// answering), and --ipv6 (an IPv6 loopback endpoint).
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("zmqcat socket options", .timeLimit(.minutes(1)))
+struct ZmqcatOptionTests {
+    @Test("--routing-id: a pyzmq ROUTER sees a req's id, and the REQ envelope round-trips", Peers.pyzmq)
+    func routingID() async throws {
+        let endpoint = try Endpoints.fresh()
+        let router = try PyPeer.start("""
+            s = open_socket("router", "bind", sys.argv[1])
+            message = s.recv_multipart()
+            show(message)
+            s.send_multipart([message[0], b"", b"pong"])
+            time.sleep(0.5)
+            """, [endpoint])
+        let result = try await Zmqcat.run([
+            "req", "--connect", endpoint, "--routing-id", "health-check-1", "--send", "ping", "--timeout-ms", "5000",
+        ])
+        result.expectSuccess()
+        #expect(result.lines == ["pong"])
+        #expect(try await router.finish().shownMessages == [[utf8("health-check-1"), [], utf8("ping")]])
+    }
+
+    @Test("--hwm: a PUB with --hwm 1 drops what its stalled subscriber cannot take; without it, nothing is lost",
+          Peers.pyzmq, arguments: [true, false])
+    func highWaterMark(_ limited: Bool) async throws {
+        let folder = try ZmqcatFolder()
+        let frame = try folder.write(Array(repeating: 0x5a, count: 256 * 1024), to: "frame")
+        let endpoint = try Endpoints.fresh()
+        // The subscriber takes nothing for 3 s (and holds at most one message in its own
+        // queue), then counts what arrives.
+        let subscriber = try PyPeer.start("""
+            s = open_socket("sub", "bind", sys.argv[1], rcvhwm=1)
+            s.subscribe(b"")
+            print("ready", flush=True)
+            time.sleep(3)
+            s.rcvtimeo = 2000
+            count = 0
+            try:
+                while True:
+                    s.recv_multipart()
+                    count += 1
+            except zmq.Again:
+                pass
+            print("received %d" % count, flush=True)
+            """, [endpoint])
+        try await subscriber.waitForOutput("ready")
+        let zmqcat = try Zmqcat.start([
+            "pub", "--connect", endpoint, "--send-file", frame, "--count", "100", "--linger-ms", "15000",
+        ] + (limited ? ["--hwm", "1"] : []))
+        let counted = try await subscriber.finish()
+        let received = try #require(counted.lines.last { $0.hasPrefix("received ") }.flatMap { Int($0.dropFirst(9)) },
+                                    "\(counted.standardOutput) \(counted.standardError)")
+        if limited {
+            #expect((1..<100).contains(received), "received \(received) of 100 with --hwm 1")
+        } else {
+            #expect(received == 100, "received \(received) of 100 with the default high-water mark")
+        }
+        let result = try await zmqcat.finish()
+        result.expectSuccess()
+    }
+
+    @Test("--hwm takes a count: a PUSH/PULL pair with --hwm 5 works", Peers.pyzmq)
+    func highWaterMarkAccepted() async throws {
+        let endpoint = try Endpoints.fresh()
+        let zmqcat = try Zmqcat.start(["pull", "--bind", endpoint, "--hwm", "5", "--count", "20"])
+        let peer = try PyPeer.send("push", "connect", endpoint, (0..<20).map { [utf8("m\($0)")] })
+        let result = try await zmqcat.finish()
+        result.expectSuccess()
+        #expect(result.lines == (0..<20).map { "m\($0)" })
+        #expect(try await peer.finish().exitedCleanly)
+    }
+
+    @Test("--linger-ms: an undeliverable message is dropped at once with 0, kept for the linger otherwise")
+    func linger() async throws {
+        // A DEALER connecting to nothing queues its message, then gives up waiting for a reply.
+        let (dropped, droppedTime) = try await Zmqcat.timedRun([
+            "dealer", "--connect", try Endpoints.fresh(), "--send", "undeliverable", "--timeout-ms", "500",
+            "--linger-ms", "0",
+        ])
+        dropped.expectZmqcatFailure("error: nothing received within 500 ms")
+        #expect(droppedTime < .seconds(5), "took \(droppedTime) with --linger-ms 0")
+
+        let (kept, keptTime) = try await Zmqcat.timedRun([
+            "dealer", "--connect", try Endpoints.fresh(), "--send", "undeliverable", "--timeout-ms", "500",
+            "--linger-ms", "2500",
+        ])
+        kept.expectZmqcatFailure("error: nothing received within 500 ms")
+        #expect(keptTime >= .milliseconds(2800), "took \(keptTime) with --linger-ms 2500")
+        #expect(keptTime < .seconds(10), "took \(keptTime) with --linger-ms 2500")
+    }
+
+    /// A ZMTP 3.1 peer by hand (a PUSH with the NULL mechanism) on a plain TCP socket: it
+    /// completes the handshake, then never sends anything, and reports after `window` seconds
+    /// when it first saw a PING command and when zmqcat closed the connection.
+    static let silentZMTPPeer = """
+        import socket, sys, time
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", int(sys.argv[1])))
+        listener.listen(1)
+        listener.settimeout(10)
+        print("listening", flush=True)
+        c, _ = listener.accept()
+        c.settimeout(10)
+        c.sendall(b"\\xff" + b"\\x00" * 8 + b"\\x7f" + b"\\x03\\x01" + b"NULL".ljust(20, b"\\x00") + b"\\x00" + b"\\x00" * 31)
+        greeting = b""
+        while len(greeting) < 64:
+            chunk = c.recv(64 - len(greeting))
+            if not chunk:
+                sys.exit("zmqcat closed the connection during the greeting")
+            greeting += chunk
+        ready = b"\\x05READY" + bytes([11]) + b"Socket-Type" + (4).to_bytes(4, "big") + b"PUSH"
+        c.sendall(bytes([0x04, len(ready)]) + ready)
+        start = time.monotonic()
+        ping = closed = None
+        received = b""
+        c.settimeout(0.05)
+        while time.monotonic() - start < float(sys.argv[2]):
+            try:
+                chunk = c.recv(4096)
+            except socket.timeout:
+                continue
+            if not chunk:
+                closed = time.monotonic() - start
+                break
+            received += chunk
+            if ping is None and b"\\x04PING" in received:
+                ping = time.monotonic() - start
+        print("ping", "none" if ping is None else int(ping * 1000), flush=True)
+        print("closed", "none" if closed is None else int(closed * 1000), flush=True)
+        """
+
+    @Test("--heartbeat-ms N: zmqcat sends ZMTP PINGs and drops a peer silent for 3 N; without it, neither")
+    func heartbeat() async throws {
+        let endpoint = try Endpoints.fresh()
+        let port = try #require(endpoint.split(separator: ":").last.map(String.init))
+        let peer = try DemoProcess.python(Self.silentZMTPPeer, [port, "4"], name: "ZMTP peer")
+        try await peer.waitForOutput("listening")
+        let zmqcat = try Zmqcat.start(["pull", "--connect", endpoint, "--heartbeat-ms", "200"])
+        let report = try await peer.finish()
+        #expect(report.exitedCleanly, "\(report.standardError)")
+        let ping = report.lines.first { $0.hasPrefix("ping ") }.flatMap { Int($0.dropFirst(5)) }
+        let closed = report.lines.first { $0.hasPrefix("closed ") }.flatMap { Int($0.dropFirst(7)) }
+        #expect(ping != nil, "no PING within 4 s: \(report.lines)")
+        // Heartbeat timeout 3 × 200 ms after the first PING; generous upper bound.
+        #expect(closed.map { $0 >= 500 && $0 < 4000 } == true, "\(report.lines)")
+        let (result, _) = try await zmqcat.stop(with: SIGTERM)
+        result.expectSuccess()
+
+        let quietEndpoint = try Endpoints.fresh()
+        let quietPort = try #require(quietEndpoint.split(separator: ":").last.map(String.init))
+        let quietPeer = try DemoProcess.python(Self.silentZMTPPeer, [quietPort, "1.5"], name: "ZMTP peer")
+        try await quietPeer.waitForOutput("listening")
+        let quiet = try Zmqcat.start(["pull", "--connect", quietEndpoint])
+        let quietReport = try await quietPeer.finish()
+        #expect(quietReport.lines == ["ping none", "closed none"], "\(quietReport.standardError)")
+        let (quietResult, _) = try await quiet.stop(with: SIGTERM)
+        quietResult.expectSuccess()
+    }
+
+    @Test("--ipv6: zmqcat binds tcp://[::1]:port and a pyzmq PUSH reaches it over IPv6",
+          .enabled(if: hasIPv6Loopback, "this machine has no IPv6 loopback address (::1)"), Peers.pyzmq)
+    func ipv6() async throws {
+        let port = try #require(try Endpoints.fresh().split(separator: ":").last.map(String.init))
+        let endpoint = "tcp://[::1]:\(port)"
+        let zmqcat = try Zmqcat.start(["pull", "--bind", endpoint, "--ipv6", "--count", "1"])
+        let peer = try PyPeer.start("""
+            s = open_socket("push", "connect", sys.argv[1], ipv6=True)
+            s.send(b"over IPv6")
+            s.close()
+            ctx.term()
+            """, [endpoint])
+        let result = try await zmqcat.finish()
+        result.expectSuccess()
+        #expect(result.lines == ["over IPv6"])
+        #expect(try await peer.finish().exitedCleanly)
+    }
+
+    @Test("Without --ipv6, an IPv6 endpoint is an endpoint error (status 2)",
+          .enabled(if: hasIPv6Loopback, "this machine has no IPv6 loopback address (::1)"))
+    func ipv6Needed() async throws {
+        let port = try #require(try Endpoints.fresh().split(separator: ":").last.map(String.init))
+        let result = try await Zmqcat.run(["pull", "--bind", "tcp://[::1]:\(port)"])
+        result.expectZmqcatUsageError(mentioning: "[::1]")
+    }
+}
