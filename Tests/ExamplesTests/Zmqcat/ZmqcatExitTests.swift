@@ -9,7 +9,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("zmqcat exit statuses, errors, signals and --help", .timeLimit(.minutes(1)))
+@Suite("zmqcat exit statuses, errors, signals and --help", .serialized, .timeLimit(.minutes(2)))
 struct ZmqcatExitTests {
     // MARK: Status 2
 
@@ -112,8 +112,10 @@ struct ZmqcatExitTests {
     @Test("--timeout-ms counts from the last message: what came is printed, then status 1", Peers.pyzmq)
     func timeoutAfterSomeMessages() async throws {
         let endpoint = try Endpoints.fresh()
-        let zmqcat = try Zmqcat.start(["pull", "--bind", endpoint, "--count", "3", "--timeout-ms", "1500"])
-        let peer = try PyPeer.send("push", "connect", endpoint, [[utf8("only one")]])
+        // The peer is up first, so that its start-up time does not count against the timeout.
+        let peer = try PyPeer.send("push", "bind", endpoint, [[utf8("only one")]])
+        try await peer.waitForOutput("ready")
+        let zmqcat = try Zmqcat.start(["pull", "--connect", endpoint, "--count", "3", "--timeout-ms", "1500"])
         let result = try await zmqcat.finish()
         result.expectZmqcatFailure("error: nothing received within 1500 ms")
         #expect(result.lines == ["only one"])
@@ -134,6 +136,7 @@ struct ZmqcatExitTests {
     func healthCheck() async throws {
         let endpoint = try Endpoints.fresh()
         let server = try PyPeer.reply("bind", endpoint, count: 1, reply: [utf8("pong")])
+        try await server.waitForOutput("ready")
         let result = try await Zmqcat.run(["req", "--connect", endpoint, "--send", "ping", "--timeout-ms", "1000"])
         result.expectSuccess()
         #expect(result.standardOutput == "pong\n")

@@ -7,7 +7,7 @@
 import Foundation
 import Testing
 
-@Suite("zmqcat output formats", Peers.pyzmq, .timeLimit(.minutes(1)))
+@Suite("zmqcat output formats", Peers.pyzmq, .serialized, .timeLimit(.minutes(2)))
 struct ZmqcatFormatTests {
     /// The messages every format test sends, in this order.
     static let messages: [[[UInt8]]] = [
@@ -62,7 +62,7 @@ struct ZmqcatFormatTests {
         let zmqcat = try Zmqcat.start(
             ["pull", "--bind", endpoint, "--count", String(messages.count)] + options,
             inputFile: nil, outputFile: folder.file("stdout"))
-        let peer = try PyPeer.send("push", "connect", endpoint, messages)
+        let peer = try PyPeer.send("push", "connect", endpoint, messages, folder: folder)
         let result = try await zmqcat.finish()
         result.expectSuccess()
         #expect(try await peer.finish().exitedCleanly)

@@ -11,18 +11,20 @@ import Testing
 import Glibc
 #endif
 
-@Suite("zmqcat socket options", .timeLimit(.minutes(1)))
+@Suite("zmqcat socket options", .serialized, .timeLimit(.minutes(2)))
 struct ZmqcatOptionTests {
     @Test("--routing-id: a pyzmq ROUTER sees a req's id, and the REQ envelope round-trips", Peers.pyzmq)
     func routingID() async throws {
         let endpoint = try Endpoints.fresh()
         let router = try PyPeer.start("""
             s = open_socket("router", "bind", sys.argv[1])
+            print("ready", flush=True)
             message = s.recv_multipart()
             show(message)
             s.send_multipart([message[0], b"", b"pong"])
             time.sleep(0.5)
             """, [endpoint])
+        try await router.waitForOutput("ready")
         let result = try await Zmqcat.run([
             "req", "--connect", endpoint, "--routing-id", "health-check-1", "--send", "ping", "--timeout-ms", "5000",
         ])
@@ -81,23 +83,21 @@ struct ZmqcatOptionTests {
         #expect(try await peer.finish().exitedCleanly)
     }
 
-    @Test("--linger-ms: an undeliverable message is dropped at once with 0, kept for the linger otherwise")
+    @Test("--linger-ms: at the end, an undeliverable message is dropped at once with 0, kept for the linger otherwise")
     func linger() async throws {
-        // A DEALER connecting to nothing queues its message, then gives up waiting for a reply.
+        // A DEALER connecting to nothing queues its message; with nothing more to do, it exits.
         let (dropped, droppedTime) = try await Zmqcat.timedRun([
-            "dealer", "--connect", try Endpoints.fresh(), "--send", "undeliverable", "--timeout-ms", "500",
-            "--linger-ms", "0",
+            "dealer", "--connect", try Endpoints.fresh(), "--send", "undeliverable", "--linger-ms", "0",
         ])
-        dropped.expectZmqcatFailure("error: nothing received within 500 ms")
+        dropped.expectSuccess()
         #expect(droppedTime < .seconds(5), "took \(droppedTime) with --linger-ms 0")
 
         let (kept, keptTime) = try await Zmqcat.timedRun([
-            "dealer", "--connect", try Endpoints.fresh(), "--send", "undeliverable", "--timeout-ms", "500",
-            "--linger-ms", "2500",
+            "dealer", "--connect", try Endpoints.fresh(), "--send", "undeliverable", "--linger-ms", "2500",
         ])
-        kept.expectZmqcatFailure("error: nothing received within 500 ms")
-        #expect(keptTime >= .milliseconds(2800), "took \(keptTime) with --linger-ms 2500")
-        #expect(keptTime < .seconds(10), "took \(keptTime) with --linger-ms 2500")
+        kept.expectSuccess()
+        #expect(keptTime >= .milliseconds(2500), "took \(keptTime) with --linger-ms 2500")
+        #expect(keptTime < .seconds(12), "took \(keptTime) with --linger-ms 2500")
     }
 
     /// A ZMTP 3.1 peer by hand (a PUSH with the NULL mechanism) on a plain TCP socket: it
@@ -164,7 +164,8 @@ struct ZmqcatOptionTests {
         try await quietPeer.waitForOutput("listening")
         let quiet = try Zmqcat.start(["pull", "--connect", quietEndpoint])
         let quietReport = try await quietPeer.finish()
-        #expect(quietReport.lines == ["ping none", "closed none"], "\(quietReport.standardError)")
+        #expect(quietReport.lines.filter { $0 != "listening" } == ["ping none", "closed none"],
+                "\(quietReport.standardError)")
         let (quietResult, _) = try await quiet.stop(with: SIGTERM)
         quietResult.expectSuccess()
     }

@@ -13,7 +13,7 @@ import ZeroMQ
 import Glibc
 #endif
 
-@Suite("zmqcat security: CURVE and PLAIN against pyzmq and echo-server", .timeLimit(.minutes(1)))
+@Suite("zmqcat security: CURVE and PLAIN against pyzmq and echo-server", .serialized, .timeLimit(.minutes(2)))
 struct ZmqcatSecurityTests {
     static let serverKeys = try! CurveKeyPair.generate()
     static let clientKeys = try! CurveKeyPair.generate()

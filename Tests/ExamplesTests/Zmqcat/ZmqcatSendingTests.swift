@@ -6,7 +6,7 @@
 import Foundation
 import Testing
 
-@Suite("zmqcat sending: --send, --send-file, --stdin, --count, --interval-ms", Peers.pyzmq, .timeLimit(.minutes(1)))
+@Suite("zmqcat sending: --send, --send-file, --stdin, --count, --interval-ms", Peers.pyzmq, .serialized, .timeLimit(.minutes(2)))
 struct ZmqcatSendingTests {
     /// Runs `zmqcat push --connect <endpoint> <options>` (standard input from `inputFile`)
     /// against a pyzmq PULL expecting `count` messages; returns what the PULL got.

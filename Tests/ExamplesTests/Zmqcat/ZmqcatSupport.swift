@@ -142,10 +142,20 @@ func hexString(_ bytes: [UInt8]) -> String {
     bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
 }
 
-/// Messages as the JSON argument the pyzmq peers take: a list of messages, each a list of
-/// frames in hex.
-func messagesArgument(_ messages: [[[UInt8]]]) -> String {
+/// Messages as the JSON the pyzmq peers take: a list of messages, each a list of frames in
+/// hex.
+func messagesJSON(_ messages: [[[UInt8]]]) -> String {
     "[" + messages.map { "[" + $0.map { "\"\(hexString($0))\"" }.joined(separator: ",") + "]" }.joined(separator: ",") + "]"
+}
+
+/// Messages as the argument the pyzmq peers take: their JSON, or `@<file>` holding it when it
+/// is too long for a command line. The file is kept in `folder`.
+func messagesArgument(_ messages: [[[UInt8]]], folder: ZmqcatFolder? = nil) throws -> String {
+    let json = messagesJSON(messages)
+    guard json.utf8.count > 64 * 1024 else { return json }
+    guard let folder else { throw DemoTestError("messages too long for a command line: give a folder") }
+    let file = try folder.write(utf8(json), to: "messages-\(UUID().uuidString).json")
+    return "@" + file
 }
 
 private func decodeShownMessage(_ line: String) -> [[UInt8]]? {
@@ -201,6 +211,9 @@ enum PyPeer {
         def show(message):
             print(json.dumps([bytes(f).hex() for f in message]), flush=True)
         def messages(argument):
+            if argument.startswith("@"):
+                with open(argument[1:]) as file:
+                    argument = file.read()
             return [[bytes.fromhex(f) for f in m] for m in json.loads(argument)]
 
         """
@@ -210,24 +223,28 @@ enum PyPeer {
         try DemoProcess.python(prelude + script, arguments, name: name)
     }
 
-    /// Sends messages: `kind how endpoint messages`; prints `sent` when done.
+    /// Sends messages: `kind how endpoint messages`; prints `ready` once its socket is bound
+    /// or connecting, and `sent` when done.
     static func send(
-        _ kind: String, _ how: String, _ endpoint: String, _ messages: [[[UInt8]]]
+        _ kind: String, _ how: String, _ endpoint: String, _ messages: [[[UInt8]]], folder: ZmqcatFolder? = nil
     ) throws -> DemoProcess {
         try start("""
             s = open_socket(sys.argv[1], sys.argv[2], sys.argv[3])
+            print("ready", flush=True)
             for m in messages(sys.argv[4]):
                 s.send_multipart(m)
             print("sent", flush=True)
             s.close()
             ctx.term()
-            """, [kind, how, endpoint, messagesArgument(messages)], name: "pyzmq \(kind)")
+            """, [kind, how, endpoint, try messagesArgument(messages, folder: folder)], name: "pyzmq \(kind)")
     }
 
-    /// Receives `count` messages and shows each: `kind how endpoint count`.
+    /// Receives `count` messages and shows each: `kind how endpoint count`. Like every peer
+    /// here, it prints `ready` once its socket is bound or connecting.
     static func receive(_ kind: String, _ how: String, _ endpoint: String, count: Int) throws -> DemoProcess {
         try start("""
             s = open_socket(sys.argv[1], sys.argv[2], sys.argv[3])
+            print("ready", flush=True)
             if s.type == zmq.SUB:
                 s.subscribe(b"")
             for _ in range(int(sys.argv[4])):
@@ -240,6 +257,7 @@ enum PyPeer {
     static func reply(_ how: String, _ endpoint: String, count: Int, reply: [[UInt8]]?) throws -> DemoProcess {
         try start("""
             s = open_socket("rep", sys.argv[1], sys.argv[2])
+            print("ready", flush=True)
             reply = messages(sys.argv[4])[0] if sys.argv[4] != "echo" else None
             for i in range(int(sys.argv[3])):
                 request = s.recv_multipart()
@@ -247,17 +265,18 @@ enum PyPeer {
                 s.send_multipart(reply if reply is not None else request)
             s.close()
             ctx.term()
-            """, [how, endpoint, String(count), reply.map { messagesArgument([$0]) } ?? "echo"], name: "pyzmq rep")
+            """, [how, endpoint, String(count), try reply.map { try messagesArgument([$0]) } ?? "echo"], name: "pyzmq rep")
     }
 
     /// A REQ peer: sends each request, shows each reply.
     static func request(_ how: String, _ endpoint: String, _ requests: [[[UInt8]]]) throws -> DemoProcess {
         try start("""
             s = open_socket("req", sys.argv[1], sys.argv[2])
+            print("ready", flush=True)
             for m in messages(sys.argv[3]):
                 s.send_multipart(m)
                 show(s.recv_multipart())
-            """, [how, endpoint, messagesArgument(requests)], name: "pyzmq req")
+            """, [how, endpoint, try messagesArgument(requests)], name: "pyzmq req")
     }
 
     /// An XPUB peer that plays a publisher for zmqcat's SUB or XSUB: it waits for
@@ -267,6 +286,7 @@ enum PyPeer {
     ) throws -> DemoProcess {
         try start("""
             s = open_socket("xpub", sys.argv[1], sys.argv[2])
+            print("ready", flush=True)
             for _ in range(int(sys.argv[3])):
                 show(s.recv_multipart())
             for m in messages(sys.argv[4]):
@@ -275,6 +295,6 @@ enum PyPeer {
             time.sleep(0.2)
             s.close()
             ctx.term()
-            """, [how, endpoint, String(subscriptions), messagesArgument(messages)], name: "pyzmq xpub")
+            """, [how, endpoint, String(subscriptions), try messagesArgument(messages)], name: "pyzmq xpub")
     }
 }
