@@ -37,6 +37,8 @@ let package = Package(
     name: "ZeroMQ",
     products: [
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        // zmqcat: send and receive ZeroMQ messages from the shell, with any socket type.
+        .executable(name: "zmqcat", targets: ["zmqcat"]),
     ] + demos.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         // Used by the demo executables only; the ZeroMQ library depends on libzmq alone.
@@ -61,6 +63,14 @@ let package = Package(
             name: "ExampleSupport",
             dependencies: [
                 "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "zmqcat",
+            dependencies: [
+                "ZeroMQ", "ExampleSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -1,5 +1,6 @@
 // Command lines that may carry secrets (a CURVE secret key, a PLAIN password): parse errors
-// that say where the problem is without quoting it back. Used by echo-server and echo-client.
+// that say where the problem is without quoting it back. Used by echo-server, echo-client
+// and zmqcat.
 
 public import ArgumentParser
 
@@ -30,12 +31,35 @@ public func unrecognizedArgumentError(_ unrecognized: [String]) -> ValidationErr
 /// refuses some values that begin with '-' there ("Invalid option: -=…"), quoting them whole,
 /// even for an option that takes any value: a Z85 key or a password can begin that way.
 ///
+/// A command line tool that promises particular exit codes (zmqcat's 0, 1 and 2) passes
+/// `usageErrorExitCode`: a usage error then prints one line, `error: <what is wrong>`, on
+/// standard error (no usage summary) and exits with that code instead of ArgumentParser's 64.
+/// `--help` and shell-completion requests still exit 0.
+///
 /// - Parameters:
 ///   - command: The command type.
 ///   - secretOptions: The options whose values are secrets, such as `--plain-user`.
-public func runHidingSecrets(_ command: any ParsableCommand.Type, secretOptions: Set<String>) -> Never {
+///   - usageErrorExitCode: The exit code for usage errors (a parse error, or a
+///     `ValidationError` from `validate()` or `run()`), reported in one line; `nil` (the
+///     default) keeps ArgumentParser's code (64) and its message with the usage summary.
+public func runHidingSecrets(
+    _ command: any ParsableCommand.Type,
+    secretOptions: Set<String>,
+    usageErrorExitCode: ExitCode? = nil
+) -> Never {
     let arguments = Array(CommandLine.arguments.dropFirst())
     var parsed: any ParsableCommand
+    /// Exits for `error`, as one `error: ` line when it is a usage error and a code was given.
+    func exit(withError error: any Error) -> Never {
+        if let usageErrorExitCode, command.exitCode(for: error) == .validationFailure {
+            let lines = command.message(for: error).split(whereSeparator: \.isNewline)
+            var text = lines.map { $0.trimmingPrefix(while: \.isWhitespace) }.joined(separator: " ")
+            if text.lowercased().hasPrefix("error: ") { text = String(text.dropFirst(7)) }
+            Console.error("error: \(text)")
+            command.exit(withError: usageErrorExitCode)
+        }
+        command.exit(withError: error)
+    }
     do {
         parsed = try command.parseAsRoot(arguments)
     } catch {
@@ -49,16 +73,16 @@ public func runHidingSecrets(_ command: any ParsableCommand.Type, secretOptions:
             let isOptionName = argument.dropFirst(argument.hasPrefix("--") ? 2 : 1)
                 .allSatisfy { ("a"..."z").contains($0) || $0 == "-" }
             guard isSecret || (argument.hasPrefix("-") && !isOptionName) else { continue }
-            command.exit(withError: ValidationError(
+            exit(withError: ValidationError(
                 "argument \(index + 1) can't be read (not shown: it may be a secret); "
                     + "give a value that begins with '-' as --option=value."))
         }
-        command.exit(withError: error)
+        exit(withError: error)
     }
     do {
         try parsed.run()
     } catch {
-        command.exit(withError: error)
+        exit(withError: error)
     }
     command.exit()
 }
