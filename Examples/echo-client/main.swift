@@ -98,7 +98,7 @@ struct EchoClient: ParsableCommand {
             try socket.setOption(.sendTimeout, timeout)
             // Every request that matters has been answered by the time the socket closes.
             try socket.setOption(.linger, .zero)
-            try security.configure(socket)
+            try security.configure(socket, name: "echo-client")
             // Handshake failures tell a refusal from a silent server.
             var monitor = try socket.monitor(events: .handshakeFailed)
             for endpoint in endpoints {
@@ -128,99 +128,12 @@ struct EchoClient: ParsableCommand {
 
     /// The security the options ask for, checked.
     private func security() throws -> ClientSecurity {
-        if curveServerKey != nil && curveServerKeyFile != nil {
-            throw ValidationError("--curve-server-key and --curve-server-key-file are mutually exclusive.")
-        }
-        if curveSecretKey != nil && curveSecretKeyFile != nil {
-            throw ValidationError("--curve-secret-key and --curve-secret-key-file are mutually exclusive.")
-        }
-        let isCurve = curveServerKey != nil || curveServerKeyFile != nil
-        if !isCurve && (curveSecretKey != nil || curveSecretKeyFile != nil) {
-            throw ValidationError("A CURVE secret key needs the server's public key: add --curve-server-key or --curve-server-key-file.")
-        }
-        if let plainUser {
-            if isCurve {
-                throw ValidationError("--plain-user and the CURVE options are mutually exclusive: a client has one security mechanism.")
-            }
-            // Never quote the value: it holds a password.
-            guard let colon = plainUser.firstIndex(of: ":"), colon != plainUser.startIndex else {
-                throw ValidationError("--plain-user takes <user>:<password>, with a user name before the first colon.")
-            }
-            return .plain(username: String(plainUser[..<colon]), password: String(plainUser[plainUser.index(after: colon)...]))
-        }
-        guard isCurve else { return .null }
-        var serverKey: ClientSecurity.Source<CurvePublicKey> = .file(curveServerKeyFile ?? "")
-        if let curveServerKey {
-            do { serverKey = .value(try CurvePublicKey(z85: curveServerKey)) } catch {
-                throw ValidationError("--curve-server-key takes the server's public key: \(error)")
-            }
-        }
-        var secretKey: ClientSecurity.Source<CurveSecretKey>?
-        if let curveSecretKey {
-            do { secretKey = .value(try CurveSecretKey(z85: curveSecretKey)) } catch {
-                // The error says what is wrong without quoting the key.
-                throw ValidationError("--curve-secret-key: \(error)")
-            }
-        } else if let curveSecretKeyFile {
-            secretKey = .file(curveSecretKeyFile)
-        }
-        return .curve(serverKey: serverKey, secretKey: secretKey)
-    }
-}
-
-/// How the client authenticates.
-enum ClientSecurity {
-    /// A key given on the command line, or the certificate file to read it from.
-    enum Source<Key> {
-        case value(Key)
-        case file(String)
-    }
-
-    case null
-    case plain(username: String, password: String)
-    /// The server's public key, and this client's secret key (a fresh pair when `nil`).
-    case curve(serverKey: Source<CurvePublicKey>, secretKey: Source<CurveSecretKey>?)
-
-    /// Sets the socket's security options, reading key files as needed.
-    func configure(_ socket: borrowing RequestSocket) throws {
-        switch self {
-        case .null:
-            break
-        case .plain(let username, let password):
-            try socket.setOption(.plainUsername, username)
-            try socket.setOption(.plainPassword, password)
-            Console.error("echo-client: PLAIN client, user \(username)")
-        case .curve(let serverSource, let secretSource):
-            let serverKey: CurvePublicKey
-            switch serverSource {
-            case .value(let key): serverKey = key
-            case .file(let path): serverKey = try loadCertificate(path, purpose: "the server's public key").publicKey
-            }
-            let keys: CurveKeyPair
-            switch secretSource {
-            case .value(let secretKey)?:
-                keys = try attempt("use the CURVE secret key") { () throws(ZMQError) in try CurveKeyPair(secretKey: secretKey) }
-            case .file(let path)?:
-                guard let pair = try loadCertificate(path, purpose: "this client's secret key").keyPair else {
-                    throw DemoError("\(path) holds no secret key: give the NAME.key_secret file, not NAME.key")
-                }
-                keys = pair
-            case nil:
-                keys = try attempt("generate a CURVE key pair") { () throws(ZMQError) in try CurveKeyPair.generate() }
-            }
-            try socket.setOption(.curveServerKey, serverKey)
-            try socket.setOption(.curvePublicKey, keys.publicKey)
-            try socket.setOption(.curveSecretKey, keys.secretKey)
-            Console.error("echo-client: CURVE client with public key \(keys.publicKey.z85)\(secretSource == nil ? " (a fresh key pair)" : "")")
-        }
-    }
-
-    private func loadCertificate(_ path: String, purpose: String) throws -> CurveCertificate {
-        do {
-            return try CurveCertificate(contentsOf: path)
-        } catch {
-            throw DemoError("cannot read \(purpose): \(error)")
-        }
+        try ClientSecurity(
+            curveServerKey: curveServerKey,
+            curveServerKeyFile: curveServerKeyFile,
+            curveSecretKey: curveSecretKey,
+            curveSecretKeyFile: curveSecretKeyFile,
+            plainUser: plainUser)
     }
 }
 
@@ -246,16 +159,7 @@ struct ReplyWaiter: ~Copyable {
 
     /// What the timeout message adds when a handshake failed along the way.
     var lastFailureNote: String {
-        switch lastFailure {
-        case .noDetail(let error)?:
-            return "; the handshake failed (\(error)): is it a CURVE server, and its public key the one given?"
-        case .protocol(let error)?:
-            return "; the handshake failed: \(error)"
-        case .authentication(let status)?:
-            return "; authentication was refused (ZAP status \(status))"
-        case nil:
-            return ""
-        }
+        lastFailure?.timeoutNote ?? ""
     }
 
     /// Sends a request, waiting at most `timeout` from now for the socket to take it.
@@ -307,14 +211,8 @@ struct ReplyWaiter: ~Copyable {
     private mutating func checkHandshakeFailures(_ monitor: inout SocketMonitor) throws {
         while let event = try monitor.receiveEvent(.dontWait) {
             guard case .handshakeFailed(let failure) = event.kind else { continue }
-            switch failure {
-            case .authentication(let status):
-                throw DemoError("authentication refused by the server (ZAP status \(status))")
-            case .protocol(.mechanismMismatch):
-                throw DemoError("the server refused the handshake: it uses another security mechanism than this client")
-            default:
-                lastFailure = failure
-            }
+            if let refusal = failure.clientRefusal { throw refusal }
+            lastFailure = failure
         }
     }
 }

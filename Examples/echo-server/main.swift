@@ -108,7 +108,7 @@ struct EchoServer: ParsableCommand {
         try Demo.run { context in
             let socket = try ReplySocket(context: context)
             // Released when the body ends (the socket first), which stops it.
-            let authenticator = try security.guardServer(socket, in: context)
+            let authenticator = try security.guardServer(socket, in: context, name: "echo-server", domain: "echo")
             try attachment.attach(socket)
             Console.error("echo-server: \(attachment)")
 
@@ -132,140 +132,14 @@ struct EchoServer: ParsableCommand {
 
     /// The security the options ask for, checked.
     private func security() throws -> ServerSecurity {
-        if curveSecretKey != nil && curveSecretKeyFile != nil {
-            throw ValidationError("--curve-secret-key and --curve-secret-key-file are mutually exclusive.")
-        }
-        let isCurve = curveSecretKey != nil || curveSecretKeyFile != nil
-        if !allowedKeys.isEmpty && allowedDirectory != nil {
-            throw ValidationError("--allow and --allow-dir are mutually exclusive.")
-        }
-        if !isCurve && (!allowedKeys.isEmpty || allowedDirectory != nil) {
-            throw ValidationError("--allow and --allow-dir need a CURVE server: add --curve-secret-key or --curve-secret-key-file.")
-        }
-        if isCurve && !plainUsers.isEmpty {
-            throw ValidationError("--plain-user and the CURVE options are mutually exclusive: a server has one security mechanism.")
-        }
-        var policy = AuthenticationPolicy()
-        do {
-            policy.allowedAddresses = try allowedAddresses.map { (text) throws(ZMQError) in try IPAddressRange(text) }
-            policy.deniedAddresses = try deniedAddresses.map { (text) throws(ZMQError) in try IPAddressRange(text) }
-        } catch {
-            throw ValidationError("--allow-ip and --deny-ip take an IP address or CIDR block: \(error)")
-        }
-        var mechanism = ServerSecurity.Mechanism.null
-        if let curveSecretKey {
-            let key: CurveSecretKey
-            do { key = try CurveSecretKey(z85: curveSecretKey) } catch {
-                // The error says what is wrong without quoting the key.
-                throw ValidationError("--curve-secret-key: \(error)")
-            }
-            mechanism = .curve(.key(key))
-        } else if let curveSecretKeyFile {
-            mechanism = .curve(.file(curveSecretKeyFile))
-        } else if !plainUsers.isEmpty {
-            var users = PlainCredentials()
-            for entry in plainUsers {
-                // Never quote the entry: it holds a password.
-                guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex else {
-                    throw ValidationError("--plain-user takes <user>:<password>, with a user name before the first colon.")
-                }
-                users.setPassword(String(entry[entry.index(after: colon)...]), forUser: String(entry[..<colon]))
-            }
-            policy.plainCredentials = users
-            mechanism = .plain
-        }
-        if case .curve = mechanism {
-            if !allowedKeys.isEmpty {
-                do {
-                    policy.curveClients = .keys(Set(try allowedKeys.map { (text) throws(ZMQError) in try CurvePublicKey(z85: text) }))
-                } catch {
-                    throw ValidationError("--allow takes a client's public key: \(error)")
-                }
-            } else if let allowedDirectory {
-                policy.curveClients = .certificates(directory: allowedDirectory)
-            } else {
-                policy.curveClients = .any
-            }
-        }
-        return ServerSecurity(mechanism: mechanism, policy: policy)
-    }
-}
-
-/// What guards the server: its security mechanism and who gets in.
-struct ServerSecurity {
-    /// Where the CURVE server's secret key comes from.
-    enum SecretKeySource {
-        case key(CurveSecretKey)
-        case file(String)
-    }
-
-    enum Mechanism {
-        case null, plain
-        case curve(SecretKeySource)
-    }
-
-    /// The ZAP domain the server asks the authenticator about.
-    static let domain = "echo"
-
-    var mechanism: Mechanism
-    var policy: AuthenticationPolicy
-
-    /// Whether anything is checked at all: a mechanism, or address rules.
-    var isGuarded: Bool {
-        if case .null = mechanism { return !policy.allowedAddresses.isEmpty || !policy.deniedAddresses.isEmpty }
-        return true
-    }
-
-    /// Configures the server socket and starts the authenticator that guards it, if any.
-    ///
-    /// The socket asks the authenticator under its own ZAP domain, and refuses every client
-    /// should no authenticator answer (`zapEnforceDomain`) rather than let them in.
-    ///
-    /// - Returns: The running authenticator, or `nil` for an unguarded server.
-    func guardServer(_ socket: borrowing ReplySocket, in context: Context) throws -> Authenticator? {
-        guard isGuarded else { return nil }
-        let authenticator = try attempt("start the authenticator") { () throws(ZMQError) in try Authenticator(context: context) }
-        do {
-            try authenticator.setPolicy(policy, forDomain: Self.domain)
-        } catch {
-            throw DemoError("cannot read the allowed clients' certificates: \(error)")
-        }
-        authenticator.setDecisionHandler { decision in Console.error("echo-server: \(decision)") }
-        try socket.setOption(.zapDomain, Self.domain)
-        try socket.setOption(.zapEnforceDomain, true)
-        switch mechanism {
-        case .null:
-            Console.error("echo-server: no security mechanism; clients filtered by address")
-        case .plain:
-            try socket.setOption(.plainServer, true)
-            Console.error("echo-server: PLAIN server for \(policy.plainCredentials?.usernames.joined(separator: ", ") ?? "nobody")")
-        case .curve(let source):
-            let keys: CurveKeyPair
-            switch source {
-            case .key(let secretKey):
-                keys = try attempt("use the CURVE secret key") { () throws(ZMQError) in try CurveKeyPair(secretKey: secretKey) }
-            case .file(let path):
-                let certificate: CurveCertificate
-                do {
-                    certificate = try CurveCertificate(contentsOf: path)
-                } catch {
-                    throw DemoError("cannot read the server's secret key: \(error)")
-                }
-                guard let pair = certificate.keyPair else {
-                    throw DemoError("\(path) holds no secret key: give the NAME.key_secret file, not NAME.key")
-                }
-                keys = pair
-            }
-            try socket.setOption(.curveServer, true)
-            try socket.setOption(.curveSecretKey, keys.secretKey)
-            let clients = switch policy.curveClients {
-            case .keys(let keys)?: "\(keys.count) allowed client key\(keys.count == 1 ? "" : "s")"
-            case .certificates(let directory)?: "clients with a certificate in \(directory)"
-            default: "any client with a valid key pair"
-            }
-            Console.error("echo-server: CURVE server with public key \(keys.publicKey.z85), admitting \(clients)")
-        }
-        return authenticator
+        try ServerSecurity(
+            curveSecretKey: curveSecretKey,
+            curveSecretKeyFile: curveSecretKeyFile,
+            allowedKeys: allowedKeys,
+            allowedDirectory: allowedDirectory,
+            allowedAddresses: allowedAddresses,
+            deniedAddresses: deniedAddresses,
+            plainUsers: plainUsers)
     }
 }
 

@@ -34,6 +34,8 @@ struct Plan: Sendable {
     var heartbeat: Duration?
     /// `--ipv6`.
     var ipv6 = false
+    /// The CURVE or PLAIN security, as a server or a client.
+    var security = Security.none
 
     /// How long, by default, zmqcat waits at the end for what it queued to be delivered.
     static let defaultLinger: Duration = .seconds(30)

@@ -23,6 +23,8 @@ enum Runner {
             throw DemoError("cannot create a \(Kind.name.rawValue.uppercased()) socket: \(error)")
         }
         try configure(socket, plan: plan)
+        // Stops when released, at the end of this function, after the socket closed.
+        let authenticator = try plan.security.apply(to: socket, in: context)
         let monitor: SocketMonitor
         do {
             monitor = try socket.monitor(events: Session<Kind>.monitoredEvents)
@@ -43,6 +45,7 @@ enum Runner {
             session.abandonQueuedMessages()
             throw error
         }
+        withExtendedLifetime(authenticator) {}
     }
 
     /// Sets the socket options the plan asks for.

@@ -37,8 +37,13 @@ struct Session<Kind: CatKind>: ~Copyable {
     private var received = 0
     /// REP: the request being received, kept to echo it back.
     private var request = Multipart()
-    /// ROUTER replying, STREAM: the routing id of the message being received.
+    /// STREAM: the routing id of the message being received.
     private var routingID: [UInt8] = []
+    /// ROUTER replying: the envelope of the message being received, its routing id and, up to
+    /// the first empty frame, what precedes the body (a REQ peer's empty delimiter).
+    private var envelope: [[UInt8]] = []
+    /// Whether `envelope` ends with an empty frame, so that the reply repeats it all.
+    private var envelopeIsClosed = false
     /// STREAM: the peers connected now, by routing id.
     private var streamPeers: [[UInt8]] = []
 
@@ -167,11 +172,17 @@ struct Session<Kind: CatKind>: ~Copyable {
     /// Whether everything is done: the messages asked for received, or nothing left to send
     /// and nothing more expected.
     private var isDone: Bool {
-        if let count = plan.count, Kind.name.canReceive, received >= count, !awaitingReplyLine {
-            // REQ: its replies are counted; REP, ROUTER: answered requests.
-            return true
+        let sendingIsDone = outgoing == nil && !awaitingReply && !hasMoreToSend
+        if let count = plan.count, Kind.name.canReceive, received >= count {
+            switch Kind.name {
+            // REQ counts its replies; REP its answered requests.
+            case .req: return true
+            case .rep: return !awaitingReply
+            // The others also finish sending what they were given.
+            default: if sendingIsDone { return true }
+            }
         }
-        guard outgoing == nil, !awaitingReply, !hasMoreToSend else { return false }
+        guard sendingIsDone else { return false }
         if plan.readsStandardInput && Kind.name == .rep {
             // REP with --stdin ends with its input, unless a request still awaits its line.
             return true
@@ -288,18 +299,7 @@ struct Session<Kind: CatKind>: ~Copyable {
     }
 
     /// What a timeout message adds when a handshake failed along the way.
-    private var lastFailureNote: String {
-        switch lastFailure {
-        case .noDetail(let error)?:
-            return "; the handshake failed (\(error)): do both sides use the same security mechanism and keys?"
-        case .protocol(let error)?:
-            return "; the handshake failed: \(error)"
-        case .authentication(let status)?:
-            return "; authentication was refused (ZAP status \(status))"
-        case nil:
-            return ""
-        }
-    }
+    private var lastFailureNote: String { lastFailure?.timeoutNote ?? "" }
 
     private mutating func updatePollEvents() {
         var socketEvents: PollEvents = []
@@ -407,9 +407,7 @@ struct Session<Kind: CatKind>: ~Copyable {
                 request.append(frame)
             }
         case .router:
-            if frameIndex == 0 && plan.frames != nil && !plan.readsStandardInput {
-                Self.copy(message, into: &routingID)
-            }
+            if plan.frames != nil && !plan.readsStandardInput { keepEnvelope() }
             try Self.print(message, isLast: isLast, &printer, &output)
         default:
             try Self.print(message, isLast: isLast, &printer, &output)
@@ -423,8 +421,8 @@ struct Session<Kind: CatKind>: ~Copyable {
         case .rep:
             try reply()
         case .router where plan.frames != nil && !plan.readsStandardInput:
-            // Reply to the sender: its routing id, then the --send frames.
-            var frames = [routingID]
+            // Reply to the sender: its envelope, then the --send frames.
+            var frames = envelopeIsClosed ? envelope : [envelope[0]]
             frames.append(contentsOf: plan.frames!)
             do {
                 _ = try sendMessage(frames)
@@ -435,6 +433,17 @@ struct Session<Kind: CatKind>: ~Copyable {
         default:
             break
         }
+    }
+
+    /// ROUTER replying: keeps the received frame if it belongs to the envelope.
+    private mutating func keepEnvelope() {
+        if frameIndex == 0 {
+            envelope.removeAll(keepingCapacity: true)
+            envelopeIsClosed = false
+        }
+        guard !envelopeIsClosed else { return }
+        envelope.append(message.bytes)
+        if frameIndex > 0 && message.isEmpty { envelopeIsClosed = true }
     }
 
     /// REP: answers the request just received, with the --send frames or the request itself;
@@ -512,15 +521,10 @@ struct Session<Kind: CatKind>: ~Copyable {
             case .disconnected:
                 openConnections = max(0, openConnections - 1)
             case .handshakeFailed(let failure):
+                // A server's refusals are its authenticator's decisions, logged as such.
                 guard plan.isClient else { break }
-                switch failure {
-                case .authentication(let status):
-                    throw DemoError("authentication refused by the server (ZAP status \(status))")
-                case .protocol(.mechanismMismatch):
-                    throw DemoError("the server refused the handshake: it uses another security mechanism than this client")
-                default:
-                    lastFailure = failure
-                }
+                if let refusal = failure.clientRefusal { throw refusal }
+                lastFailure = failure
             case .monitorStopped:
                 if socket.context.isShutDown { throw ZMQError.contextTerminated }
             default:

@@ -130,6 +130,9 @@ struct Zmqcat: ParsableCommand {
     @Flag(help: "Allow IPv6 as well as IPv4 for tcp:// endpoints.")
     var ipv6 = false
 
+    @OptionGroup(title: "Security (a server only binds, a client only connects)")
+    var securityOptions: SecurityOptions
+
     /// Whatever else is on the command line, refused in `validate()` without being shown.
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp(visibility: .private))
     var unrecognized: [String] = []
@@ -238,6 +241,7 @@ struct Zmqcat: ParsableCommand {
             plan.heartbeat = .milliseconds(heartbeatMilliseconds)
         }
         plan.ipv6 = ipv6
+        plan.security = try securityOptions.security(binds: !bindEndpoints.isEmpty, connects: !connectEndpoints.isEmpty)
 
         if sends {
             var frames = sendFrames.map { Array($0.utf8) }
