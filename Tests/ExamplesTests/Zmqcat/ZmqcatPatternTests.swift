@@ -55,6 +55,27 @@ struct ZmqcatPatternTests {
         #expect(try await peer.finish().exitedCleanly)
     }
 
+    @Test("--bind and --connect repeat and mix: pull receives from a peer on each endpoint")
+    func severalEndpoints() async throws {
+        let folder = try ZmqcatFolder()
+        let bound = try Endpoints.fresh()
+        let boundIPC = folder.ipcEndpoint("bound")
+        let connected = try Endpoints.fresh()
+        let third = try PyPeer.send("push", "bind", connected, [[utf8("to a connect")]])
+        try await third.waitForOutput("ready")
+        let zmqcat = try Zmqcat.start(
+            ["pull", "--bind", bound, "--connect", connected, "--bind", boundIPC, "--count", "3"])
+        let first = try PyPeer.send("push", "connect", bound, [[utf8("to a tcp bind")]])
+        let second = try PyPeer.send("push", "connect", boundIPC, [[utf8("to an ipc bind")]])
+        let result = try await zmqcat.finish()
+        result.expectSuccess()
+        #expect(Set(result.lines) == ["to a tcp bind", "to an ipc bind", "to a connect"])
+        #expect(result.lines.count == 3)
+        for peer in [first, second, third] {
+            #expect(try await peer.finish().exitedCleanly)
+        }
+    }
+
     // MARK: PUB / SUB
 
     @Test("pub: a pyzmq SUB receives what zmqcat publishes (a non-empty run of --count sends)")
@@ -267,7 +288,7 @@ struct ZmqcatPatternTests {
             s = open_socket("dealer", "connect", sys.argv[1], routing_id=b"py-1")
             s.send_multipart([b"one"])
             show(s.recv_multipart())
-            s.send_multipart([b"two", b""])
+            s.send_multipart([b"two", b"\\xff"])
             show(s.recv_multipart())
             """, [endpoint])
         let replies = try await peer.finish()
@@ -275,7 +296,44 @@ struct ZmqcatPatternTests {
         #expect(replies.shownMessages == [[utf8("ack")], [utf8("ack")]])
         let result = try await zmqcat.finish()
         result.expectSuccess()
-        #expect(result.lines == [#""py-1" "one""#, #""py-1" "two" """#])
+        #expect(result.lines == [#""py-1" "one""#, #""py-1" "two" "\xff""#])
+    }
+
+    @Test("router --send answers a pyzmq REQ (whose empty delimiter frame it prints and sends back)")
+    func routerRepliesToReq() async throws {
+        let endpoint = try Endpoints.fresh()
+        let zmqcat = try Zmqcat.start(["router", "--bind", endpoint, "--send", "ack", "--count", "2", "--format", "quoted"])
+        let peer = try PyPeer.start("""
+            s = open_socket("req", "connect", sys.argv[1], routing_id=b"req-1")
+            s.send(b"ping")
+            show(s.recv_multipart())
+            s.send_multipart([b"again", b""])
+            show(s.recv_multipart())
+            """, [endpoint])
+        let replies = try await peer.finish()
+        #expect(replies.exitedCleanly, "\(replies.standardError)")
+        #expect(replies.shownMessages == [[utf8("ack")], [utf8("ack")]])
+        let result = try await zmqcat.finish()
+        result.expectSuccess()
+        #expect(result.lines == [#""req-1" "" "ping""#, #""req-1" "" "again" """#])
+    }
+
+    @Test("router --send replies with the routing id and the --send frames only, even to a DEALER message with an empty frame")
+    func routerReplyIsIDAndSendFrames() async throws {
+        // The spec: "With --send it replies to each message (routing id + the --send frames)".
+        let endpoint = try Endpoints.fresh()
+        let zmqcat = try Zmqcat.start(["router", "--bind", endpoint, "--send", "ack", "--count", "1", "--format", "quoted"])
+        let peer = try PyPeer.start("""
+            s = open_socket("dealer", "connect", sys.argv[1], routing_id=b"py-3")
+            s.send_multipart([b"two", b""])
+            show(s.recv_multipart())
+            """, [endpoint])
+        let replies = try await peer.finish()
+        #expect(replies.exitedCleanly, "\(replies.standardError)")
+        #expect(replies.shownMessages == [[utf8("ack")]])
+        let result = try await zmqcat.finish()
+        result.expectSuccess()
+        #expect(result.lines == [#""py-3" "two" """#])
     }
 
     @Test("router --stdin: a line's first frame names the peer to send the rest to")

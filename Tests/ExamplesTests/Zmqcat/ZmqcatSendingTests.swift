@@ -90,6 +90,45 @@ struct ZmqcatSendingTests {
         #expect(try await peer.finish().shownMessages == [[utf8("q1")], [utf8("q2")], [utf8("q3")]])
     }
 
+    @Test("dealer --stdin sends each line to a pyzmq ROUTER and exits 0 at the end of its input")
+    func dealerStdin() async throws {
+        let folder = try ZmqcatFolder()
+        let input = try folder.write(utf8("a,b\n,\nlast"), to: "input")
+        let endpoint = try Endpoints.fresh()
+        let peer = try PyPeer.start("""
+            s = open_socket("router", "bind", sys.argv[1])
+            for _ in range(3):
+                show(s.recv_multipart())
+            """, [endpoint])
+        let zmqcat = try Zmqcat.start(
+            ["dealer", "--connect", endpoint, "--routing-id", "d1", "--stdin", "--delimiter", ","],
+            inputFile: input, outputFile: nil)
+        let received = try await peer.finish()
+        #expect(received.exitedCleanly, "\(received.standardError)")
+        #expect(received.shownMessages == [
+            [utf8("d1"), utf8("a"), utf8("b")], [utf8("d1"), [], []], [utf8("d1"), utf8("last")],
+        ])
+        let result = try await zmqcat.finish()
+        result.expectSuccess()
+        #expect(result.standardOutput.isEmpty)
+    }
+
+    @Test("rep --stdin answers each request with the next line of its input (--count 2: two requests answered)")
+    func repStdin() async throws {
+        let folder = try ZmqcatFolder()
+        let input = try folder.write(utf8("first answer\nsecond|answer\n"), to: "input")
+        let endpoint = try Endpoints.fresh()
+        let zmqcat = try Zmqcat.start(
+            ["rep", "--bind", endpoint, "--stdin", "--delimiter", "|", "--count", "2"], inputFile: input, outputFile: nil)
+        let peer = try PyPeer.request("connect", endpoint, [[utf8("q1")], [utf8("q2")]])
+        let replies = try await peer.finish()
+        #expect(replies.exitedCleanly, "\(replies.standardError)")
+        #expect(replies.shownMessages == [[utf8("first answer")], [utf8("second"), utf8("answer")]])
+        let result = try await zmqcat.finish()
+        result.expectSuccess()
+        #expect(result.lines == ["q1", "q2"])
+    }
+
     @Test("pull --count N exits 0 after N messages even when more are coming")
     func receiveCount() async throws {
         let endpoint = try Endpoints.fresh()
