@@ -38,6 +38,9 @@ struct ZmqcatExitTests {
         (["pull", "--connect", "tcp://127.0.0.1:5555", "--hwm", "-1"], "--hwm"),
         (["pull", "--connect", "tcp://127.0.0.1:5555", "--heartbeat-ms", "soon"], "soon"),
         (["push", "--connect", "tcp://127.0.0.1:5555", "--stdin", "--delimiter", "ab"], "--delimiter"),
+        (["dealer", "--connect", "tcp://127.0.0.1:5555", "--routing-id", ""], "--routing-id"),
+        (["dealer", "--connect", "tcp://127.0.0.1:5555", "--routing-id", String(repeating: "r", count: 256)],
+         "--routing-id"),
     ]
 
     @Test("Usage errors exit 2 with one line on stderr", arguments: usageErrors)

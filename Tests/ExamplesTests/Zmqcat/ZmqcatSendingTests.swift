@@ -71,6 +71,19 @@ struct ZmqcatSendingTests {
         #expect(split == [[utf8("a:b"), utf8("c")], [utf8("second line")]])
     }
 
+    @Test("--stdin keeps a carriage return before the newline, takes a multi-byte delimiter, and a 300 KiB line whole")
+    func stdinEdges() async throws {
+        let folder = try ZmqcatFolder()
+        let long = String(repeating: "0123456789abcdef", count: 300 * 64)
+        let input = try folder.write(utf8("dos\r\nx€y€\n" + long + "€end\n"), to: "input")
+        let received = try await Self.push(["--stdin", "--delimiter", "€"], count: 3, inputFile: input)
+        #expect(received.count == 3)
+        #expect(received.first == [utf8("dos\r")])
+        #expect(received.dropFirst().first == [utf8("x"), utf8("y"), []])
+        #expect(received.last?.count == 2 && received.last?.first == utf8(long) && received.last?.last == utf8("end"),
+                "\(received.last?.map(\.count) ?? [])")
+    }
+
     @Test("req --stdin sends each line as a request and prints each reply, then exits 0 at end of input")
     func reqStdin() async throws {
         let folder = try ZmqcatFolder()
