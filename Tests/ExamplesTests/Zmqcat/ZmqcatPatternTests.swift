@@ -424,6 +424,37 @@ struct ZmqcatPatternTests {
         }
     }
 
+    @Test("stream --bind --send sends the bytes, unframed, to a plain TCP client that connects")
+    func streamSendsToTCPClient() async throws {
+        let endpoint = try Endpoints.fresh()
+        let port = try #require(endpoint.split(separator: ":").last.map(String.init))
+        let zmqcat = try Zmqcat.start(["stream", "--bind", endpoint, "--send", "welcome\n"])
+        let client = try DemoProcess.python("""
+            import socket, sys, time
+            deadline = time.time() + 10
+            while True:
+                try:
+                    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+                    break
+                except ConnectionRefusedError:
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(0.05)
+            data = b""
+            while not data.endswith(b"\\n"):
+                chunk = c.recv(100)
+                if not chunk:
+                    break
+                data += chunk
+            print("got " + data.hex(), flush=True)
+            """, [port], name: "tcp client")
+        let received = try await client.finish()
+        #expect(received.lines == ["got " + hexString(utf8("welcome\n"))], "\(received.standardError)")
+        let result = zmqcat.isRunning ? try await zmqcat.stop(with: SIGTERM).0 : try await zmqcat.finish()
+        result.expectSuccess()
+        #expect(result.standardOutput.isEmpty)
+    }
+
     @Test("stream --connect sends --send to a plain TCP server and prints its answer (--count 1 waits for it)")
     func streamToTCPServer() async throws {
         let endpoint = try Endpoints.fresh()
