@@ -106,6 +106,22 @@ struct ZmqcatFormatTests {
         }
     }
 
+    @Test("json gives base64 for every kind of invalid UTF-8 and keeps valid multi-byte text as is")
+    func jsonValidity() async throws {
+        let frames: [[UInt8]] = [
+            [0xed, 0xa0, 0x80],        // an encoded surrogate
+            [0xc0, 0x80],              // an overlong encoding
+            [0xf4, 0x90, 0x80, 0x80],  // beyond U+10FFFF
+            [0xe2, 0x82],              // truncated
+            [0xf0, 0x9f, 0x98, 0x80],  // 😀
+            [0xef, 0xbf, 0xbd],        // U+FFFD itself is valid
+        ]
+        let output = try await Self.pull(["--format", "json"], messages: [frames])
+        let expected = #"{"frames": [{"base64": "7aCA"}, {"base64": "wIA="}, {"base64": "9JCAgA=="}, {"base64": "4oI="}, "😀", "\#u{FFFD}"]}"#
+            + "\n"
+        #expect(String(decoding: output, as: UTF8.self) == expected)
+    }
+
     @Test("A message with every byte value prints in hex, quoted and raw without loss")
     func everyByte() async throws {
         let all = (0...255).map { UInt8($0) }
