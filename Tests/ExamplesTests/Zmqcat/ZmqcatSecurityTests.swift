@@ -24,7 +24,7 @@ struct ZmqcatSecurityTests {
     /// Every secret the tests use.
     static let secrets = [
         serverKeys.secretKey.revealedZ85, clientKeys.secretKey.revealedZ85, strangerKeys.secretKey.revealedZ85,
-        password, wrongPassword,
+        password, wrongPassword, String(password.dropFirst(5)),
     ]
 
     static let refusal = "error: authentication refused by the server (ZAP status 400)"
@@ -328,6 +328,9 @@ struct ZmqcatSecurityTests {
         // A malformed PLAIN user or key.
         ["rep", "--bind", "tcp://127.0.0.1:5555", "--plain-user", "nocolon-\(password)"],
         ["rep", "--bind", "tcp://127.0.0.1:5555", "--curve-secret-key", "short-\(password)"],
+        // A password with a space given without quotes, and an unknown option given a secret.
+        ["req", "--connect", "tcp://127.0.0.1:5555", "--send", "x", "--plain-user", "alice:open", String(password.dropFirst(5))],
+        ["req", "--connect", "tcp://127.0.0.1:5555", "--send", "x", "--bogus=\(password)"],
         // An unknown option next to a secret.
         ["rep", "--bind", "tcp://127.0.0.1:5555", "--curve-secret-key", serverKeys.secretKey.revealedZ85, "--bogus"],
     ]
