@@ -182,4 +182,15 @@ struct ZmqcatSendingTests {
         // The first arrival may be late by scheduling noise, hence the margin.
         #expect(span >= 800, "the four messages arrived within \(span) ms")
     }
+
+    @Test("--interval-ms also paces --stdin lines")
+    func intervalWithStdin() async throws {
+        let folder = try ZmqcatFolder()
+        let input = try folder.write(utf8("a\nb\nc\n"), to: "input")
+        let start = ContinuousClock.now
+        let received = try await Self.push(["--stdin", "--interval-ms", "400"], count: 3, inputFile: input)
+        let elapsed = ContinuousClock.now - start
+        #expect(received == [[utf8("a")], [utf8("b")], [utf8("c")]])
+        #expect(elapsed >= .milliseconds(800), "\(elapsed)")
+    }
 }
