@@ -12,10 +12,12 @@
 #      one that falls behind and aborts (PUB/SUB)
 #   8. secure echo: zmq-keygen writes certificates; a CURVE echo-server admits the client whose
 #      public certificate it was given and refuses one with another key
+#   9. zmqcat: a health check of an echo-server (status 0, then 1 once it is gone), and a
+#      zmqcat PUSH feeding a zmqcat PULL that prints in hex
 #
 # Usage: bash Examples/run-demos.sh [BIN_DIR]
 #   BIN_DIR           where the demos were built (default: `swift build --show-bin-path`)
-#   DEMO_PORT_BASE    first of the 16 loopback TCP ports used (default 15555)
+#   DEMO_PORT_BASE    first of the 18 loopback TCP ports used (default 15555)
 #   DEMO_TIMEOUT      seconds any one demo may run before it is killed (default 30)
 #
 # Each demo's lines are prefixed with its name: its data lines (standard output) and its
@@ -30,7 +32,7 @@ LIMIT="${DEMO_TIMEOUT:-30}"
 for demo in echo-server echo-client soccer-publisher soccer-subscriber \
             pipeline-ventilator pipeline-worker pipeline-sink zmq-device async-echo-server \
             lazy-pirate-client lazy-pirate-server suicidal-snail-publisher suicidal-snail-subscriber \
-            zmq-keygen; do
+            zmq-keygen zmqcat; do
     if [[ ! -x "$BIN/$demo" ]]; then
         echo "run-demos: $BIN/$demo is missing; build the demos first (swift build)" >&2
         exit 1
@@ -56,7 +58,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 EP=()   # the loopback endpoints the demos use
-for i in {0..15}; do EP[i]="tcp://127.0.0.1:$((BASE + i))"; done
+for i in {0..17}; do EP[i]="tcp://127.0.0.1:$((BASE + i))"; done
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
@@ -235,5 +237,18 @@ start stranger echo-client --connect "${EP[15]}" --count 1 --timeout-ms 2000 \
     --curve-secret-key-file "$LOGS/certs/stranger.key_secret"
 expect_status stranger 1
 stop secure-server-2
+
+section "zmqcat: a health check of echo-server (REQ), then PUSH -> PULL printed in hex"
+start cat-server echo-server --bind "${EP[16]}" --count 1
+ready cat-server "bound to"
+run cat-check zmqcat req --connect "${EP[16]}" --send ping --timeout-ms 2000
+finish cat-server
+# Nothing answers there any more: the health check fails with status 1 after its timeout.
+start cat-check-down zmqcat req --connect "${EP[16]}" --send ping --timeout-ms 500
+expect_status cat-check-down 1
+# The pusher waits for the puller, whichever starts first.
+start cat-pull zmqcat pull --bind "${EP[17]}" --count 2 --format hex
+run cat-push zmqcat push --connect "${EP[17]}" --send hello --send "" --count 2
+finish cat-pull
 
 section "all demos ran successfully"

@@ -39,11 +39,11 @@ struct Session<Kind: CatKind>: ~Copyable {
     private var request = Multipart()
     /// STREAM: the routing id of the message being received.
     private var routingID: [UInt8] = []
-    /// ROUTER replying: the envelope of the message being received, its routing id and, up to
-    /// the first empty frame, what precedes the body (a REQ peer's empty delimiter).
-    private var envelope: [[UInt8]] = []
-    /// Whether `envelope` ends with an empty frame, so that the reply repeats it all.
-    private var envelopeIsClosed = false
+    /// ROUTER replying: the routing id of the message being received.
+    private var replyRoutingID: [UInt8] = []
+    /// ROUTER replying: whether the message's second frame is empty, as a REQ peer's
+    /// delimiter is, so that the reply has it too (a REQ peer drops a reply without it).
+    private var hasRequestDelimiter = false
     /// STREAM: the peers connected now, by routing id.
     private var streamPeers: [[UInt8]] = []
 
@@ -414,15 +414,17 @@ struct Session<Kind: CatKind>: ~Copyable {
         }
         guard isLast else { return }
         received += 1
-        waitingSince = clock.now
+        // Only --timeout-ms measures silence: spare the clock read per message otherwise.
+        if plan.timeout != nil { waitingSince = clock.now }
         switch Kind.name {
         case .req:
             awaitingReply = false
         case .rep:
             try reply()
         case .router where plan.frames != nil && !plan.readsStandardInput:
-            // Reply to the sender: its envelope, then the --send frames.
-            var frames = envelopeIsClosed ? envelope : [envelope[0]]
+            // Reply to the sender: its routing id (and a REQ peer's delimiter), then the
+            // --send frames.
+            var frames = hasRequestDelimiter ? [replyRoutingID, []] : [replyRoutingID]
             frames.append(contentsOf: plan.frames!)
             do {
                 _ = try sendMessage(frames)
@@ -435,15 +437,14 @@ struct Session<Kind: CatKind>: ~Copyable {
         }
     }
 
-    /// ROUTER replying: keeps the received frame if it belongs to the envelope.
+    /// ROUTER replying: notes the routing id, and whether a REQ delimiter follows it.
     private mutating func keepEnvelope() {
         if frameIndex == 0 {
-            envelope.removeAll(keepingCapacity: true)
-            envelopeIsClosed = false
+            Self.copy(message, into: &replyRoutingID)
+            hasRequestDelimiter = false
+        } else if frameIndex == 1 {
+            hasRequestDelimiter = message.isEmpty && message.hasMore
         }
-        guard !envelopeIsClosed else { return }
-        envelope.append(message.bytes)
-        if frameIndex > 0 && message.isEmpty { envelopeIsClosed = true }
     }
 
     /// REP: answers the request just received, with the --send frames or the request itself;

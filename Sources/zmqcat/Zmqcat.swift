@@ -11,18 +11,19 @@ struct Zmqcat: ParsableCommand {
         discussion: """
             Examples, one for each pattern:
 
-              zmqcat rep --bind tcp://*:5555                          # print requests, echo them back
-              zmqcat req --connect tcp://127.0.0.1:5555 --send ping --timeout-ms 1000   # health check
-              zmqcat pub --bind tcp://*:5556 --send weather --send sunny --count 10 --interval-ms 100
-              zmqcat sub --connect tcp://127.0.0.1:5556 --subscribe weather --format quoted
+              zmqcat rep --bind tcp://*:5555                 (echo each request)
+              zmqcat req --connect tcp://127.0.0.1:5555 --send ping --timeout-ms 1000
+              zmqcat pub --bind tcp://*:5556 --send weather --send sunny --count 10
+              zmqcat sub --connect tcp://127.0.0.1:5556 --subscribe weather
               zmqcat push --connect tcp://127.0.0.1:5557 --stdin < tasks.txt
-              zmqcat pull --bind tcp://*:5557 --count 1000000 --format raw > /dev/null
-              zmqcat router --bind tcp://*:5558 --send ok              # reply "ok" to each peer
+              zmqcat pull --bind tcp://*:5557 --count 1000 --format json
+              zmqcat router --bind tcp://*:5558 --send ok    (reply ok to each)
               zmqcat dealer --connect tcp://127.0.0.1:5558 --routing-id me --stdin
               zmqcat pair --connect ipc:///tmp/pair.sock --stdin --delimiter '|'
-              zmqcat xpub --bind tcp://*:5559 --format quoted            # print subscriptions
+              zmqcat xpub --bind tcp://*:5559 --format quoted  (see subscriptions)
               zmqcat xsub --connect tcp://127.0.0.1:5559 --subscribe news
-              zmqcat stream --connect tcp://example.com:80 --send $'GET / HTTP/1.0\\r\\n\\r\\n' --format raw
+              zmqcat stream --connect tcp://example.com:80 --format quoted \\
+                  --send $'GET / HTTP/1.0\\r\\n\\r\\n'
 
             Receiving: each message is printed on one line of standard output in --format: \
             text (frames as UTF-8, invalid bytes as U+FFFD, joined by a tab), quoted (each \
@@ -40,14 +41,16 @@ struct Zmqcat: ParsableCommand {
             Per type: req sends each message and prints its reply. rep prints each request \
             and replies with the --send frames, else the request itself (with --stdin, the \
             next line; it ends with its input). router prints the peer's routing id as the \
-            first frame; with --send it replies to each message; with --stdin each line's \
-            first frame is the routing id (as text) of the peer to send to. pub, push and \
+            first frame; with --send it replies to each message (its routing id, then the \
+            --send frames; to a message whose second frame is empty, as a REQ peer's \
+            delimiter is, that empty frame too); with --stdin each line's first \
+            frame is the routing id (as text) of the peer to send to. pub, push and \
             xpub wait for a peer before their first send (pub and xpub then \
             \(Int(Plan.subscriptionDelay.components.attoseconds / 1_000_000_000_000_000)) ms \
             more, for subscriptions to arrive). sub and xsub subscribe to each --subscribe \
             prefix (none: everything). stream prints [routing id, data] for each chunk from a \
-            plain TCP peer (connections and disconnections are not printed) and sends to every \
-            connected peer.
+            plain TCP peer (connections and disconnections are not printed, --count does not \
+            count them) and sends each frame to every connected peer, once one is.
 
             When it ends: after --count messages received (req: replies; rep, router: \
             requests answered); pub and push once everything is sent; pair, dealer, xpub, \
@@ -98,7 +101,7 @@ struct Zmqcat: ParsableCommand {
     @Option(name: .customLong("interval-ms"), help: ArgumentHelp("Wait M ms between sends.", valueName: "M"))
     var intervalMilliseconds: Int?
 
-    @Option(help: ArgumentHelp("How to print received messages: text, quoted, hex, json or raw (default: text).",
+    @Option(help: ArgumentHelp("How to print received messages (default: text).",
                                valueName: "format"))
     var format: OutputFormat?
 
