@@ -172,6 +172,10 @@ struct Session<Kind: CatKind>: ~Copyable {
     /// Whether everything is done: the messages asked for received, or nothing left to send
     /// and nothing more expected.
     private var isDone: Bool {
+        if Kind.name == .rep && plan.readsStandardInput && outgoing == nil && !hasMoreToSend {
+            // REP with --stdin ends with its input, even with a request left unanswered.
+            return true
+        }
         let sendingIsDone = outgoing == nil && !awaitingReply && !hasMoreToSend
         if let count = plan.count, Kind.name.canReceive, received >= count {
             switch Kind.name {
@@ -183,10 +187,6 @@ struct Session<Kind: CatKind>: ~Copyable {
             }
         }
         guard sendingIsDone else { return false }
-        if plan.readsStandardInput && Kind.name == .rep {
-            // REP with --stdin ends with its input, unless a request still awaits its line.
-            return true
-        }
         return !plan.keepsReceivingAfterSending
     }
 
