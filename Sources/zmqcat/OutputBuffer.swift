@@ -104,6 +104,9 @@ struct OutputBuffer: ~Copyable {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        // A signal ends the process if this write stalls (a reader that stopped reading).
+        StalledOutput.begin()
+        defer { StalledOutput.end() }
         var remaining = bytes
         while !remaining.isEmpty {
             let written = write(fileDescriptor, remaining.baseAddress, remaining.count)

@@ -147,6 +147,7 @@ struct Zmqcat: ParsableCommand {
     func run() throws {
         let plan = try makePlan(readingFiles: true)
         try Demo.run { context in
+            StalledOutput.exitOnSignal()
             switch plan.type {
             case .pair: try Runner.run(SocketType.Pair.self, plan: plan, context: context)
             case .pub: try Runner.run(SocketType.Pub.self, plan: plan, context: context)

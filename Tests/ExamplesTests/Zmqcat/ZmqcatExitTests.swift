@@ -219,6 +219,30 @@ struct ZmqcatExitTests {
         _ = try await server.stop()
     }
 
+    @Test("SIGINT and SIGTERM end a zmqcat blocked writing to an output nobody reads promptly with status 0",
+          Peers.pyzmq, arguments: [SIGINT, SIGTERM])
+    func signalWhileOutputStalls(_ signal: Int32) async throws {
+        let folder = try ZmqcatFolder()
+        let fifo = folder.file("output")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let endpoint = try Endpoints.fresh()
+        // Its standard output is a pipe whose only reader is zmqcat's own descriptor 3, never
+        // read: once the pipe is full (64 KiB), every write blocks.
+        let script = #"exec "$0" "$@" 3<>'"# + fifo + #"' >'"# + fifo + "'"
+        let zmqcat = try DemoProcess(
+            executable: URL(fileURLWithPath: "/bin/sh"), name: "zmqcat",
+            ["-c", script, Zmqcat.executable.path, "pull", "--bind", endpoint])
+        let frame = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        let peer = try PyPeer.send("push", "connect", endpoint, Array(repeating: [frame], count: 32), folder: folder)
+        #expect(try await peer.finish().exitedCleanly)
+        // 2 MiB of output against a 64 KiB pipe: zmqcat is blocked in write(2) by now.
+        try await Task.sleep(for: .milliseconds(500))
+        let (result, elapsed) = try await zmqcat.stop(with: signal)
+        result.expectSuccess()
+        #expect(elapsed < .seconds(5), "took \(elapsed) to exit")
+        withExtendedLifetime(folder) {}
+    }
+
     @Test("SIGINT and SIGTERM end a push --stdin blocked reading its input promptly with status 0",
           Peers.pyzmq, arguments: [SIGINT, SIGTERM])
     func signalWhileReadingStdin(_ signal: Int32) async throws {
