@@ -94,6 +94,13 @@ struct ZmqcatExitTests {
         ["req", "--connect", "tcp://127.0.0.1:5555", "--send", "x", "--curve-server-key-file", "/etc/passwd"],
     ]
 
+    @Test("A --send-file without end (/dev/zero) exits 2 once past 1 GiB, rather than exhausting memory")
+    func endlessSendFile() async throws {
+        let result = try await Zmqcat.run(["push", "--connect", try Endpoints.fresh(), "--send-file", "/dev/zero"])
+        result.expectZmqcatUsageError(mentioning: "/dev/zero")
+        #expect(result.standardError.contains("more than 1 GiB"), "stderr: \(result.standardError)")
+    }
+
     @Test("A key or certificate file that can't be read or parsed exits 2 with one line naming it", arguments: badKeyFiles)
     func unusableKeyFile(_ arguments: [String]) async throws {
         let result = try await Zmqcat.run(arguments)
