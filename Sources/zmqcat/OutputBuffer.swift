@@ -55,6 +55,14 @@ struct OutputBuffer: ~Copyable {
         count += 1
     }
 
+    /// Appends a backslash and `letter`, an escape such as `\n`; call ``reserve(_:)`` first
+    /// (for two bytes).
+    @inline(__always)
+    mutating func appendEscape(_ letter: UInt8) {
+        appendUnchecked(UInt8(ascii: "\\"))
+        appendUnchecked(letter)
+    }
+
     /// Appends one byte.
     ///
     /// - Throws: The errors of ``flush()``.
