@@ -14,11 +14,16 @@ enum FileContents {
         let description: String
     }
 
+    /// The largest file zmqcat reads: 1 GiB. A bigger one (`--send-file /dev/zero`) would
+    /// exhaust memory, and the process would be killed rather than report it.
+    static let maximumSize = 1 << 30
+
     /// The file's bytes.
     ///
     /// - Parameter path: The file's path.
     /// - Returns: Its contents.
-    /// - Throws: ``ReadError`` when it can't be opened or read (missing, a directory…).
+    /// - Throws: ``ReadError`` when it can't be opened or read (missing, a directory…), or
+    ///   holds more than ``maximumSize`` bytes.
     ///
     /// The corresponding C functions are `open` and `read`.
     static func read(_ path: String) throws(ReadError) -> [UInt8] {
@@ -34,6 +39,9 @@ enum FileContents {
                 throw failure(path, errno)
             }
             if count == 0 { return contents }
+            guard contents.count + count <= maximumSize else {
+                throw ReadError(description: "cannot read '\(path)': it holds more than \(maximumSize >> 30) GiB")
+            }
             contents.append(contentsOf: chunk[..<count])
         }
     }

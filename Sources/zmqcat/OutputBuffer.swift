@@ -55,6 +55,14 @@ struct OutputBuffer: ~Copyable {
         count += 1
     }
 
+    /// Appends a backslash and `letter`, an escape such as `\n`; call ``reserve(_:)`` first
+    /// (for two bytes).
+    @inline(__always)
+    mutating func appendEscape(_ letter: UInt8) {
+        appendUnchecked(UInt8(ascii: "\\"))
+        appendUnchecked(letter)
+    }
+
     /// Appends one byte.
     ///
     /// - Throws: The errors of ``flush()``.
@@ -104,6 +112,9 @@ struct OutputBuffer: ~Copyable {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        // A signal ends the process if this write stalls (a reader that stopped reading).
+        StalledOutput.begin()
+        defer { StalledOutput.end() }
         var remaining = bytes
         while !remaining.isEmpty {
             let written = write(fileDescriptor, remaining.baseAddress, remaining.count)

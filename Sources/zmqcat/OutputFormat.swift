@@ -138,25 +138,19 @@ struct MessagePrinter {
             try output.reserve(4)
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(byte)
+                output.appendEscape(byte)
             case UInt8(ascii: "\n"):
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "n"))
+                output.appendEscape(UInt8(ascii: "n"))
             case UInt8(ascii: "\r"):
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "r"))
+                output.appendEscape(UInt8(ascii: "r"))
             case UInt8(ascii: "\t"):
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "t"))
+                output.appendEscape(UInt8(ascii: "t"))
             case 0:
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "0"))
+                output.appendEscape(UInt8(ascii: "0"))
             case 0x20...0x7E:
                 output.appendUnchecked(byte)
             default:
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "x"))
+                output.appendEscape(UInt8(ascii: "x"))
                 output.appendUnchecked(hexDigit(byte >> 4))
                 output.appendUnchecked(hexDigit(byte & 0x0F))
             }
@@ -199,23 +193,17 @@ struct MessagePrinter {
             try output.reserve(6)
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(byte)
+                output.appendEscape(byte)
             case UInt8(ascii: "\n"):
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "n"))
+                output.appendEscape(UInt8(ascii: "n"))
             case UInt8(ascii: "\r"):
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "r"))
+                output.appendEscape(UInt8(ascii: "r"))
             case UInt8(ascii: "\t"):
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "t"))
+                output.appendEscape(UInt8(ascii: "t"))
             case 0x08:
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "b"))
+                output.appendEscape(UInt8(ascii: "b"))
             case 0x0C:
-                output.appendUnchecked(UInt8(ascii: "\\"))
-                output.appendUnchecked(UInt8(ascii: "f"))
+                output.appendEscape(UInt8(ascii: "f"))
             case 0..<0x20:
                 for character in "\\u00".utf8 { output.appendUnchecked(character) }
                 output.appendUnchecked(hexDigit(byte >> 4))

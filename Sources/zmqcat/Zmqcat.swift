@@ -84,7 +84,7 @@ struct Zmqcat: ParsableCommand {
     var sendFrames: [String] = []
 
     @Option(name: .customLong("send-file"), help: ArgumentHelp(
-        "A frame to send holding this file's bytes; repeatable (after the --send frames).", valueName: "path"))
+        "A frame to send holding this file's bytes (at most 1 GiB); repeatable (after the --send frames).", valueName: "path"))
     var sendFiles: [String] = []
 
     @Flag(name: .customLong("stdin"), help: "Send each line of standard input as one message.")
@@ -147,6 +147,7 @@ struct Zmqcat: ParsableCommand {
     func run() throws {
         let plan = try makePlan(readingFiles: true)
         try Demo.run { context in
+            StalledOutput.exitOnSignal()
             switch plan.type {
             case .pair: try Runner.run(SocketType.Pair.self, plan: plan, context: context)
             case .pub: try Runner.run(SocketType.Pub.self, plan: plan, context: context)

@@ -94,6 +94,13 @@ struct ZmqcatExitTests {
         ["req", "--connect", "tcp://127.0.0.1:5555", "--send", "x", "--curve-server-key-file", "/etc/passwd"],
     ]
 
+    @Test("A --send-file without end (/dev/zero) exits 2 once past 1 GiB, rather than exhausting memory")
+    func endlessSendFile() async throws {
+        let result = try await Zmqcat.run(["push", "--connect", try Endpoints.fresh(), "--send-file", "/dev/zero"])
+        result.expectZmqcatUsageError(mentioning: "/dev/zero")
+        #expect(result.standardError.contains("more than 1 GiB"), "stderr: \(result.standardError)")
+    }
+
     @Test("A key or certificate file that can't be read or parsed exits 2 with one line naming it", arguments: badKeyFiles)
     func unusableKeyFile(_ arguments: [String]) async throws {
         let result = try await Zmqcat.run(arguments)
@@ -217,6 +224,30 @@ struct ZmqcatExitTests {
         #expect(result.standardOutput.isEmpty)
         #expect(elapsed < .seconds(5), "took \(elapsed) to exit")
         _ = try await server.stop()
+    }
+
+    @Test("SIGINT and SIGTERM end a zmqcat blocked writing to an output nobody reads promptly with status 0",
+          Peers.pyzmq, arguments: [SIGINT, SIGTERM])
+    func signalWhileOutputStalls(_ signal: Int32) async throws {
+        let folder = try ZmqcatFolder()
+        let fifo = folder.file("output")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let endpoint = try Endpoints.fresh()
+        // Its standard output is a pipe whose only reader is zmqcat's own descriptor 3, never
+        // read: once the pipe is full (64 KiB), every write blocks.
+        let script = #"exec "$0" "$@" 3<>'"# + fifo + #"' >'"# + fifo + "'"
+        let zmqcat = try DemoProcess(
+            executable: URL(fileURLWithPath: "/bin/sh"), name: "zmqcat",
+            ["-c", script, Zmqcat.executable.path, "pull", "--bind", endpoint])
+        let frame = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        let peer = try PyPeer.send("push", "connect", endpoint, Array(repeating: [frame], count: 32), folder: folder)
+        #expect(try await peer.finish().exitedCleanly)
+        // 2 MiB of output against a 64 KiB pipe: zmqcat is blocked in write(2) by now.
+        try await Task.sleep(for: .milliseconds(500))
+        let (result, elapsed) = try await zmqcat.stop(with: signal)
+        result.expectSuccess()
+        #expect(elapsed < .seconds(5), "took \(elapsed) to exit")
+        withExtendedLifetime(folder) {}
     }
 
     @Test("SIGINT and SIGTERM end a push --stdin blocked reading its input promptly with status 0",
