@@ -24,9 +24,10 @@ enum SocketTypeName: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// message sent on the type's own initiative.
     var repliesToEach: Bool { self == .rep || self == .router }
 
-    /// Whether a message sent before any peer has connected would be dropped or would block
-    /// for ever, so that the first send waits for a peer (a completed handshake).
-    var sendWaitsForPeer: Bool { self == .pub || self == .push || self == .xpub }
+    /// Whether a message sent before any peer has connected would be dropped, block, or sit
+    /// in a queue to an absent peer until the linger period drops it at exit, so that the
+    /// first send waits for a peer (a completed handshake), bounded by --timeout-ms.
+    var sendWaitsForPeer: Bool { [.pub, .push, .xpub, .pair, .dealer].contains(self) }
 
     /// Whether the first send also waits a moment after the first peer connected, for its
     /// subscriptions to arrive (a publisher drops what no subscription matches).

@@ -44,8 +44,8 @@ struct Zmqcat: ParsableCommand {
             first frame; with --send it replies to each message (its routing id, then the \
             --send frames; to a message whose second frame is empty, as a REQ peer's \
             delimiter is, that empty frame too); with --stdin each line's first \
-            frame is the routing id (as text) of the peer to send to. pub, push and \
-            xpub wait for a peer before their first send (pub and xpub then \
+            frame is the routing id (as text) of the peer to send to. pub, push, xpub, \
+            pair and dealer wait for a peer before their first send (pub and xpub then \
             \(Int(Plan.subscriptionDelay.components.attoseconds / 1_000_000_000_000_000)) ms \
             more, for subscriptions to arrive). sub and xsub subscribe to each --subscribe \
             prefix (none: everything). stream prints [routing id, data] for each chunk from a \

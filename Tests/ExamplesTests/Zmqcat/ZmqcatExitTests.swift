@@ -141,11 +141,15 @@ struct ZmqcatExitTests {
         #expect(try await peer.finish().exitedCleanly)
     }
 
-    @Test("push with no peer gives up after --timeout-ms with status 1")
-    func pushWithoutPeer() async throws {
+    /// A sender with no peer does not queue its message for an absent peer and exit 0 as if
+    /// it had been sent (pair and dealer did, after the 30 s linger): it waits for a peer,
+    /// and --timeout-ms bounds the wait.
+    @Test("push, pair and dealer with no peer give up after --timeout-ms with status 1",
+          arguments: ["push", "pair", "dealer"])
+    func senderWithoutPeer(_ type: String) async throws {
         let result = try await Zmqcat.run(
-            ["push", "--connect", try Endpoints.fresh(), "--send", "x", "--timeout-ms", "500"])
-        result.expectZmqcatFailure()
+            [type, "--connect", try Endpoints.fresh(), "--send", "x", "--timeout-ms", "500"])
+        result.expectZmqcatFailure("error: no peer connected within 500 ms")
         #expect(result.standardOutput.isEmpty)
     }
 
