@@ -29,6 +29,10 @@ struct LineReader {
     /// How much one `read` asks for.
     private static let chunkSize = 64 * 1024
 
+    /// The longest line taken: a longer one (`--stdin < /dev/zero`, a binary file without
+    /// newlines) is refused instead of filling memory until the process is killed.
+    static let maximumLineLength = 64 << 20
+
     /// Creates a reader.
     ///
     /// - Parameter fileDescriptor: The descriptor to read.
@@ -41,7 +45,7 @@ struct LineReader {
     ///
     /// - Returns: The line's bytes, without its `\n`.
     mutating func nextLine() -> [UInt8]? {
-        if let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
+        if let newline = newlineIndex() {
             let line = Array(buffer[start..<newline])
             start = newline + 1
             scanned = start
@@ -56,12 +60,24 @@ struct LineReader {
         return nil
     }
 
+    /// Where the next `\n` is in `buffer`, searching from `scanned` (with `memchr`: a long
+    /// line is scanned at memory speed, whatever the build).
+    private func newlineIndex() -> Int? {
+        buffer.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress, scanned < bytes.count,
+                  let found = memchr(base + scanned, CInt(UInt8(ascii: "\n")), bytes.count - scanned)
+            else { return nil }
+            return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+        }
+    }
+
     /// Whether every line has been taken and the input has ended.
     var isExhausted: Bool { isAtEnd && start == buffer.count }
 
     /// Reads what is available (call it when the descriptor is readable).
     ///
-    /// - Throws: A `DemoError` when standard input can't be read.
+    /// - Throws: A `DemoError` when standard input can't be read, or holds a line longer
+    ///   than ``maximumLineLength``.
     ///
     /// The corresponding C function is `read`.
     mutating func fill() throws {
@@ -72,22 +88,28 @@ struct LineReader {
             scanned -= start
             start = 0
         }
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: Self.chunkSize))
-        while true {
-            let count = buffer.withUnsafeMutableBytes { bytes in
-                read(fileDescriptor, bytes.baseAddress! + old, Self.chunkSize)
+        // Only an unfinished line is left: `nextLine()` takes every complete one first.
+        if buffer.count > Self.maximumLineLength && newlineIndex() == nil {
+            throw DemoError("a line of standard input is longer than \(Self.maximumLineLength >> 20) MiB")
+        }
+        // Read into a chunk on the stack and append it (a copy at memory speed; the array
+        // grows geometrically).
+        try withUnsafeTemporaryAllocation(byteCount: Self.chunkSize, alignment: 1) { chunk in
+            while true {
+                let count = read(fileDescriptor, chunk.baseAddress, Self.chunkSize)
+                if count < 0 {
+                    let error = errno
+                    if error == EINTR { continue }
+                    if error == EAGAIN { return }
+                    throw DemoError("cannot read standard input: \(String(cString: strerror(error)))")
+                }
+                if count == 0 {
+                    isAtEnd = true
+                } else {
+                    buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+                }
+                return
             }
-            if count < 0 {
-                let error = errno
-                if error == EINTR { continue }
-                buffer.removeSubrange(old...)
-                if error == EAGAIN { return }
-                throw DemoError("cannot read standard input: \(String(cString: strerror(error)))")
-            }
-            buffer.removeSubrange((old + count)...)
-            if count == 0 { isAtEnd = true }
-            return
         }
     }
 }

@@ -109,6 +109,17 @@ struct ZmqcatExitTests {
 
     // MARK: Status 1
 
+    /// `--stdin < /dev/zero` is one line that never ends: it is refused once it passes the
+    /// cap, instead of filling memory until the process is killed.
+    @Test("A line of standard input longer than 64 MiB exits 1 with one line, its memory bounded")
+    func endlessStandardInputLine() async throws {
+        let result = try await Zmqcat.start(
+            ["push", "--connect", try Endpoints.fresh(), "--stdin"], inputFile: "/dev/zero", outputFile: nil
+        ).finish()
+        result.expectZmqcatFailure("error: a line of standard input is longer than 64 MiB")
+        #expect(result.standardOutput.isEmpty)
+    }
+
     @Test("req with no server and --timeout-ms 1000 exits 1: no reply within 1000 ms")
     func reqTimeout() async throws {
         let (result, elapsed) = try await Zmqcat.timedRun(
