@@ -26,14 +26,14 @@ enum FileContents {
     ///   holds more than ``maximumSize`` bytes.
     ///
     /// The corresponding C functions are `open` and `read`.
-    static func read(_ path: String) throws(ReadError) -> [UInt8] {
+    static func bytes(atPath path: String) throws(ReadError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure(path, errno) }
         defer { close(descriptor) }
         var contents: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw failure(path, errno)

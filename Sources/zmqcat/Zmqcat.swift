@@ -257,7 +257,7 @@ struct Zmqcat: ParsableCommand {
             for path in sendFiles {
                 guard readingFiles else { continue }
                 do {
-                    frames.append(try FileContents.read(path))
+                    frames.append(try FileContents.bytes(atPath: path))
                 } catch {
                     throw ValidationError("--send-file: \(error)")
                 }
