@@ -389,22 +389,28 @@ struct ZmqcatPatternTests {
 
     // MARK: STREAM
 
+    /// The start of a plain TCP client in Python: `c` is connected to 127.0.0.1 on the port
+    /// in `sys.argv[1]`, retried for up to 10 s while zmqcat is not yet listening.
+    static let plainTCPClient = """
+        import socket, sys, time
+        deadline = time.time() + 10
+        while True:
+            try:
+                c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+                break
+            except ConnectionRefusedError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+
+        """
+
     @Test("stream --bind prints [routing id, data] for a plain TCP client's bytes")
     func streamFromTCPClient() async throws {
         let endpoint = try Endpoints.fresh()
         let port = try #require(endpoint.split(separator: ":").last.map(String.init))
         let zmqcat = try Zmqcat.start(["stream", "--bind", endpoint, "--format", "hex"])
-        let client = try DemoProcess.python("""
-            import socket, sys, time
-            deadline = time.time() + 10
-            while True:
-                try:
-                    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-                    break
-                except ConnectionRefusedError:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(0.05)
+        let client = try DemoProcess.python(Self.plainTCPClient + """
             c.sendall(b"hello\\n\\x00\\xff")
             print("sent", flush=True)
             time.sleep(10)
@@ -429,17 +435,7 @@ struct ZmqcatPatternTests {
         let endpoint = try Endpoints.fresh()
         let port = try #require(endpoint.split(separator: ":").last.map(String.init))
         let zmqcat = try Zmqcat.start(["stream", "--bind", endpoint, "--send", "welcome\n"])
-        let client = try DemoProcess.python("""
-            import socket, sys, time
-            deadline = time.time() + 10
-            while True:
-                try:
-                    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-                    break
-                except ConnectionRefusedError:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(0.05)
+        let client = try DemoProcess.python(Self.plainTCPClient + """
             data = b""
             while not data.endswith(b"\\n"):
                 chunk = c.recv(100)
