@@ -75,14 +75,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Starts the child processes the tests talk to (demos, zmqcat, pyzmq and C peers)
+        // without Foundation's Process, whose descriptors leak into concurrently started
+        // children (see Tests/ChildProcesses/ChildProcess.swift).
+        .target(
+            name: "ChildProcesses",
+            path: "Tests/ChildProcesses",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ZeroMQTests",
-            dependencies: ["ZeroMQ", "CZeroMQ"],
+            dependencies: ["ZeroMQ", "CZeroMQ", "ChildProcesses"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ExamplesTests",
-            dependencies: ["ZeroMQ"],
+            dependencies: ["ZeroMQ", "ChildProcesses"],
             swiftSettings: strictSettings
         ),
     ] + demos.map { name in

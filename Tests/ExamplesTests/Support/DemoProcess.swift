@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Synchronization
 import Testing
@@ -76,14 +77,7 @@ enum StandardStream: Sendable, CustomStringConvertible {
 /// leaves nothing behind.
 final class DemoProcess: Sendable {
     let name: String
-    private let process: Process
-    private let output = OutputBuffer()
-    private let errors = OutputBuffer()
-    /// When Foundation saw the process end, recorded on its own thread so that a busy test
-    /// pool does not inflate the measured time.
-    private let exitTime = ExitTime()
-    /// The write end of the child's standard input, when it has a pipe there.
-    private let input: FileHandle?
+    private let child: ChildProcess
 
     /// Starts a demo.
     ///
@@ -98,7 +92,7 @@ final class DemoProcess: Sendable {
         try self.init(executable: executable, name: name, arguments)
     }
 
-    /// Starts any program.
+    /// Starts any program, with standard output and standard error captured.
     ///
     /// - Parameters:
     ///   - executable: The program.
@@ -106,31 +100,28 @@ final class DemoProcess: Sendable {
     ///   - arguments: Its command-line arguments.
     ///   - standardInput: Whether to give it a pipe on standard input, for
     ///     ``writeToStandardInput(_:)``; otherwise it reads from `/dev/null`.
-    init(executable: URL, name: String, _ arguments: [String], standardInput: Bool = false) throws {
-        self.name = name
-        process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let outputPipe = Pipe()
-        let errorPipe = Pipe()
-        process.standardOutput = outputPipe
-        process.standardError = errorPipe
-        if standardInput {
-            let inputPipe = Pipe()
-            process.standardInput = inputPipe
-            input = inputPipe.fileHandleForWriting
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            input = nil
-        }
-        process.terminationHandler = { [exitTime] _ in exitTime.record() }
-        try withNoSignalBlocked { try process.run() }
-        output.collect(from: outputPipe.fileHandleForReading)
-        errors.collect(from: errorPipe.fileHandleForReading)
+    convenience init(executable: URL, name: String, _ arguments: [String], standardInput: Bool = false) throws {
+        try self.init(
+            executable: executable, name: name, arguments, input: standardInput ? .pipe : .nullDevice, output: .pipe)
     }
 
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    /// Starts any program with standard error captured, and standard input and standard
+    /// output as given.
+    ///
+    /// - Parameters:
+    ///   - executable: The program.
+    ///   - name: What messages call it.
+    ///   - arguments: Its command-line arguments.
+    ///   - input: Its standard input.
+    ///   - output: Its standard output; ``standardOutput`` holds it only when it is a pipe.
+    init(
+        executable: URL, name: String, _ arguments: [String],
+        input: ChildProcess.Input, output: ChildProcess.Output
+    ) throws {
+        self.name = name
+        child = try ChildProcess(
+            executable: executable.path, arguments: arguments,
+            standardInput: input, standardOutput: output, standardError: .pipe)
     }
 
     /// Runs a demo to completion.
@@ -140,26 +131,25 @@ final class DemoProcess: Sendable {
     }
 
     /// The standard output so far.
-    var standardOutput: String { output.text }
+    var standardOutput: String { String(decoding: child.standardOutput, as: UTF8.self) }
 
     /// The standard error so far.
-    var standardError: String { errors.text }
+    var standardError: String { String(decoding: child.standardError, as: UTF8.self) }
 
     /// Whether the process is still running.
-    var isRunning: Bool { process.isRunning }
+    var isRunning: Bool { child.isRunning }
 
     /// Writes text to the process's standard input (a pipe, given at start).
     ///
     /// - Throws: An error if the process was started without a pipe on standard input, or
     ///   the write fails.
     func writeToStandardInput(_ text: String) throws {
-        guard let input else { throw DemoTestError("\(name) has no pipe on standard input") }
-        try input.write(contentsOf: Data(text.utf8))
+        try child.writeToStandardInput(Array(text.utf8))
     }
 
     /// Sends the process a signal, such as `SIGINT`.
     func send(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        child.send(signal)
     }
 
     /// Waits until standard output, or standard error, contains `text`.
@@ -170,13 +160,13 @@ final class DemoProcess: Sendable {
     /// - Throws: An error, after killing the demo, if the text does not appear within
     ///   ``processTimeout`` or the demo ends without printing it.
     func waitForOutput(_ text: String, on stream: StandardStream = .standardOutput) async throws {
-        let buffer = stream == .standardOutput ? output : errors
+        func printed() -> String { stream == .standardOutput ? standardOutput : standardError }
         let deadline = ContinuousClock.now + processTimeout
-        while !buffer.text.contains(text) {
-            if !process.isRunning {
+        while !printed().contains(text) {
+            if !child.isRunning {
                 // Give the reader a moment to drain what the process wrote before exiting.
-                try await buffer.waitForEnd(until: .now + .seconds(2))
-                if buffer.text.contains(text) { return }
+                try await child.waitForEndOfOutput(until: .now + .seconds(2))
+                if printed().contains(text) { return }
                 throw DemoTestError("\(name) ended without printing '\(text)' on \(stream); \(describeOutput())")
             }
             if ContinuousClock.now > deadline {
@@ -193,25 +183,14 @@ final class DemoProcess: Sendable {
     /// - Parameter timeout: How long to wait before killing the process.
     /// - Throws: An error, after killing the demo, if it does not end in time.
     func finish(within timeout: Duration = processTimeout) async throws -> DemoResult {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                send(SIGKILL)
-                throw DemoTestError("\(name) did not exit within \(timeout); \(describeOutput())")
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        guard let ended = try await child.exit(within: timeout) else {
+            send(SIGKILL)
+            throw DemoTestError("\(name) did not exit within \(timeout); \(describeOutput())")
         }
-        let drainDeadline = ContinuousClock.now + .seconds(2)
-        while exitTime.recorded == nil && ContinuousClock.now < drainDeadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        try await output.waitForEnd(until: drainDeadline)
-        try await errors.waitForEnd(until: drainDeadline)
+        try await child.waitForEndOfOutput(until: .now + .seconds(2))
         return DemoResult(
-            status: process.terminationStatus,
-            signaled: process.terminationReason == .uncaughtSignal,
-            standardOutput: output.text,
-            standardError: errors.text)
+            status: ended.status, signaled: ended.signaled,
+            standardOutput: standardOutput, standardError: standardError)
     }
 
     /// Sends a signal, and returns the result and how long the demo took to exit.
@@ -219,77 +198,11 @@ final class DemoProcess: Sendable {
         let start = ContinuousClock.now
         send(signal)
         let result = try await finish()
-        return (result, (exitTime.recorded ?? .now) - start)
+        return (result, (child.ended?.instant ?? .now) - start)
     }
 
     private func describeOutput() -> String {
-        "stdout: \(output.text.debugDescription), stderr: \(errors.text.debugDescription)"
-    }
-}
-
-/// Runs `body` with no signal blocked in the calling thread, then restores its signal mask.
-///
-/// A child process starts with the signal mask of the thread that spawns it, and the threads
-/// of Swift's cooperative pool block nearly every signal, SIGTERM included. A C program
-/// started from a test (taskwork.c, say) would then ignore the SIGTERM that stops it. Spawning
-/// with nothing blocked starts children as a shell does. (The demos block SIGINT and SIGTERM
-/// themselves, and wait for them with `sigwait`.)
-private func withNoSignalBlocked<Result>(_ body: () throws -> Result) rethrows -> Result {
-    var none = sigset_t()
-    sigemptyset(&none)
-    var previous = sigset_t()
-    pthread_sigmask(SIG_SETMASK, &none, &previous)
-    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-    return try body()
-}
-
-/// The moment a child process ended.
-private final class ExitTime: Sendable {
-    private let instant = Mutex<ContinuousClock.Instant?>(nil)
-
-    var recorded: ContinuousClock.Instant? { instant.withLock { $0 } }
-
-    func record() {
-        let now = ContinuousClock.now
-        instant.withLock { $0 = now }
-    }
-}
-
-/// The bytes read so far from one of a child's output pipes.
-private final class OutputBuffer: Sendable {
-    private let state = Mutex<(bytes: [UInt8], ended: Bool)>(([], false))
-
-    var text: String { state.withLock { String(decoding: $0.bytes, as: UTF8.self) } }
-
-    /// Reads `handle` on a thread of its own until end of file. The thread keeps the handle
-    /// (and so its descriptor) alive until then.
-    func collect(from handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            let descriptor = handle.fileDescriptor
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    state.withLock { $0.bytes += chunk[..<count] }
-                } else if count < 0 && errno == EINTR {
-                    continue
-                } else {
-                    break
-                }
-            }
-            state.withLock { $0.ended = true }
-            withExtendedLifetime(handle) {}
-        }
-    }
-
-    /// Waits for end of file, at most until `deadline`.
-    ///
-    /// Another child started at the same moment may have inherited the pipe's write end and
-    /// delay end of file; what the demo wrote before exiting is here by the deadline anyway.
-    func waitForEnd(until deadline: ContinuousClock.Instant) async throws {
-        while !state.withLock({ $0.ended }) && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        "stdout: \(standardOutput.debugDescription), stderr: \(standardError.debugDescription)"
     }
 }
 

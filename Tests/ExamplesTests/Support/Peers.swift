@@ -5,8 +5,13 @@
 // (`ZEROMQ_REQUIRE_PEERS=1`, set by `.ci/run`) a missing peer is a failure: the tests run
 // anyway and fail when they cannot start it.
 
+import ChildProcesses
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum Peers {
     /// Whether every peer must be present (`ZEROMQ_REQUIRE_PEERS=1`, as in CI).
@@ -34,15 +39,15 @@ enum Peers {
         "no C compiler (cc) on PATH: cannot build the C peers")
 
     private static func succeeds(_ script: String) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        guard let python = try? ChildProcess(
+            executable: "/usr/bin/env", arguments: ["python3", "-c", script],
+            standardOutput: .nullDevice, standardError: .nullDevice)
+        else { return false }
+        guard let ended = python.waitForExit(timeout: .seconds(30)) else {
+            python.send(SIGKILL)
+            return false
+        }
+        return !ended.signaled && ended.status == 0
     }
 }
 

@@ -7,6 +7,7 @@
 // message they receive as one JSON line, the list of its frames in hex, so that the tests
 // compare bytes, not text.
 
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -32,19 +33,15 @@ enum Zmqcat {
         return try DemoProcess(executable: executable, name: "zmqcat", arguments, standardInput: standardInput)
     }
 
-    /// Starts zmqcat through `/bin/sh -c 'exec …'` with standard input read from `inputFile`
-    /// and/or standard output written to `outputFile` (so its bytes can be compared exactly:
-    /// the captured standard output of ``DemoProcess`` is decoded as UTF-8).
-    ///
-    /// The shell replaces itself with zmqcat (`exec`), so signals sent to the process reach
-    /// zmqcat itself. Standard error is captured as usual.
+    /// Starts zmqcat with standard input read from `inputFile` and/or standard output written
+    /// to `outputFile` (so its bytes can be compared exactly: the captured standard output of
+    /// ``DemoProcess`` is decoded as UTF-8). Standard error is captured as usual.
     static func start(_ arguments: [String], inputFile: String?, outputFile: String?) throws -> DemoProcess {
         try checkBuilt()
-        var script = #"exec "$0" "$@""#
-        if let inputFile { script += " < '\(inputFile)'" }
-        if let outputFile { script += " > '\(outputFile)'" }
         return try DemoProcess(
-            executable: URL(fileURLWithPath: "/bin/sh"), name: "zmqcat", ["-c", script, executable.path] + arguments)
+            executable: executable, name: "zmqcat", arguments,
+            input: inputFile.map { .file($0) } ?? .nullDevice,
+            output: outputFile.map { .file($0) } ?? .pipe)
     }
 
     /// Runs zmqcat to completion (standard input is `/dev/null`).

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Synchronization
 import Testing
@@ -30,14 +31,13 @@ enum Peers {
 /// A peer process, with its output collected in temporary files (pipes could fill up and
 /// stall it), a socket on its standard input to tell it to go on, and bounded waits.
 ///
-/// Standard input is one end of a socket pair, not a `Pipe`: both ends are close-on-exec, so
-/// other peers started at the same time by parallel tests can't inherit our end and keep the
-/// input open; and telling the peer to go on is a line sent with `MSG_NOSIGNAL`, which
-/// can't raise SIGPIPE in the test process when the peer has already exited.
+/// Standard input is one end of a socket pair, not a pipe: telling the peer to go on is a
+/// line sent with `MSG_NOSIGNAL`, which can't raise SIGPIPE in the test process when the peer
+/// has already exited. Both ends are close-on-exec, like every descriptor `ChildProcess`
+/// makes, so other peers started at the same time by parallel tests can't inherit our end
+/// and keep the input open.
 class PeerProcess {
-    private let process = Process()
-    /// The peer's end of the socket pair, its standard input.
-    private let peerInput: FileHandle
+    private let child: ChildProcess
     /// Our end of the socket pair, or -1 once closed.
     private var control: Int32
     private let outputPath: String
@@ -51,32 +51,33 @@ class PeerProcess {
         let stem = "\(TestEnvironment.temporaryFolder)/peer-\(TestEnvironment.uniqueNumber())"
         outputPath = stem + ".out"
         errorPath = stem + ".err"
-        for path in [outputPath, errorPath] {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-        }
         var ends: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
             throw PeerError("socketpair failed: errno \(errno)")
         }
-        peerInput = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true)
+        // The child has its own copy of its end once started: ours closes either way.
+        defer { close(ends[0]) }
         control = ends[1]
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = peerInput
-        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
-        process.standardError = FileHandle(forWritingAtPath: errorPath)
-        try process.run()
+        do {
+            child = try ChildProcess(
+                executable: executable.path, arguments: arguments,
+                standardInput: .descriptor(ends[0]),
+                standardOutput: .file(outputPath), standardError: .file(errorPath))
+        } catch {
+            close(ends[1])
+            throw error
+        }
     }
 
     deinit {
         closeInput()
-        if process.isRunning { process.terminate() }
+        child.send(SIGKILL)
         try? FileManager.default.removeItem(atPath: outputPath)
         try? FileManager.default.removeItem(atPath: errorPath)
     }
 
     /// Whether the process is still running.
-    var isRunning: Bool { process.isRunning }
+    var isRunning: Bool { child.isRunning }
 
     /// Sends the peer a line on standard input and ends it: a peer waiting on it (zmqpeer's
     /// `wait` and `repeat`) goes on.
@@ -106,7 +107,7 @@ class PeerProcess {
         var found: String?
         _ = waitUntil(timeout: timeout) {
             found = search()
-            return found != nil || !process.isRunning
+            return found != nil || !child.isRunning
         }
         if found == nil { found = search() }
         guard let found else {
@@ -127,13 +128,13 @@ class PeerProcess {
     func finish(timeout: Duration = .seconds(20)) -> (status: Int32?, output: String, errors: String) {
         closeInput()
         var status: Int32?
-        if waitUntil(timeout: timeout, { !process.isRunning }) {
-            status = process.terminationStatus
+        if let ended = child.waitForExit(timeout: timeout) {
+            status = ended.signaled ? 128 + ended.status : ended.status
         } else {
-            process.terminate()
-            if !waitUntil(timeout: .seconds(1), { !process.isRunning }) {
-                kill(process.processIdentifier, SIGKILL)
-                _ = waitUntil(timeout: .seconds(1)) { !process.isRunning }
+            child.send(SIGTERM)
+            if child.waitForExit(timeout: .seconds(1)) == nil {
+                child.send(SIGKILL)
+                _ = child.waitForExit(timeout: .seconds(1))
             }
         }
         return (status, output, errors)
