@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -253,11 +254,8 @@ struct OwnershipProgram: Sendable, CustomTestStringConvertible {
 enum OwnershipCompiler {
     /// `swiftc`: `$SWIFTC` if set, else the first on the `PATH`.
     static let compiler: URL? = {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["SWIFTC"] { return URL(fileURLWithPath: path) }
-        return (environment["PATH"] ?? "").split(separator: ":")
-            .map { URL(fileURLWithPath: String($0), isDirectory: true).appendingPathComponent("swiftc") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        if let path = ProcessInfo.processInfo.environment["SWIFTC"] { return URL(fileURLWithPath: path) }
+        return PeerPrograms.onPath("swiftc")
     }()
 
     /// The built modules (`ZeroMQ.swiftmodule`), next to the test bundle.

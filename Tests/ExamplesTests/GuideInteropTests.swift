@@ -5,6 +5,7 @@
 // The C programs are compiled once per test run with `cc -O2 x.c -lzmq`; without a C
 // compiler the tests are skipped.
 
+import ChildProcesses
 import Foundation
 import Synchronization
 import Testing
@@ -26,14 +27,6 @@ enum GuideC {
 
     static let programs = ["taskvent", "taskwork", "tasksink", "lpserver", "rrclient", "rrworker", "rrbroker"]
 
-    /// `cc` on the `PATH`, if there is one.
-    static let compiler: URL? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":")
-            .map { URL(fileURLWithPath: String($0), isDirectory: true).appendingPathComponent("cc") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
     private static let build = Mutex<Task<URL, any Error>?>(nil)
 
     /// The folder holding the compiled programs, each named after its source file.
@@ -50,7 +43,7 @@ enum GuideC {
     }
 
     private static func compile() async throws -> URL {
-        guard let compiler else { throw DemoTestError("no C compiler: cc is not on PATH") }
+        guard let compiler = PeerPrograms.cCompiler else { throw DemoTestError("no C compiler: cc is not on PATH") }
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("zmq-guide-c-\(getpid())", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

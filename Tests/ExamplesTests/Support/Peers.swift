@@ -1,54 +1,28 @@
 // The independent peers the interoperability tests talk to: pyzmq (its own bundled libzmq)
-// and C programs compiled against the system libzmq.
-//
-// On a developer's machine a missing peer skips the tests that need it, and says why. In CI
-// (`ZEROMQ_REQUIRE_PEERS=1`, set by `.ci/run`) a missing peer is a failure: the tests run
-// anyway and fail when they cannot start it.
+// and C programs compiled against the system libzmq. Whether they are here, and whether they
+// must be, is `PeerPrograms`'s to say (in the ChildProcesses target, shared with the library
+// tests).
 
 import ChildProcesses
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
+/// The conditions of the tests that need a peer.
 enum Peers {
-    /// Whether every peer must be present (`ZEROMQ_REQUIRE_PEERS=1`, as in CI).
-    static let required = ProcessInfo.processInfo.environment["ZEROMQ_REQUIRE_PEERS"] == "1"
-
-    /// Whether `python3` can import pyzmq.
-    static let hasPyZMQ: Bool = succeeds("import zmq")
-
-    /// Whether pyzmq's libzmq supports CURVE.
-    static let hasPyZMQCurve: Bool = succeeds("import sys, zmq; sys.exit(0 if zmq.has('curve') else 1)")
-
     /// Runs a test only where pyzmq is installed, or always when peers are required.
     static let pyzmq: ConditionTrait = .enabled(
-        if: hasPyZMQ || required,
+        if: PeerPrograms.hasPyZMQ || PeerPrograms.required,
         "pyzmq is not installed; run `pip install pyzmq` to test against it")
 
     /// Runs a test only where pyzmq has CURVE, or always when peers are required.
     static let pyzmqCurve: ConditionTrait = .enabled(
-        if: (hasPyZMQ && hasPyZMQCurve) || required,
+        if: PeerPrograms.hasPyZMQCurve || PeerPrograms.required,
         "pyzmq with CURVE is not installed; run `pip install pyzmq` to test against it")
 
     /// Runs a test only where a C compiler is on `PATH`, or always when peers are required.
     static let cCompiler: ConditionTrait = .enabled(
-        if: GuideC.compiler != nil || required,
+        if: PeerPrograms.cCompiler != nil || PeerPrograms.required,
         "no C compiler (cc) on PATH: cannot build the C peers")
-
-    private static func succeeds(_ script: String) -> Bool {
-        guard let python = try? ChildProcess(
-            executable: "/usr/bin/env", arguments: ["python3", "-c", script],
-            standardOutput: .nullDevice, standardError: .nullDevice)
-        else { return false }
-        guard let ended = python.waitForExit(timeout: .seconds(30)) else {
-            python.send(SIGKILL)
-            return false
-        }
-        return !ended.signaled && ended.status == 0
-    }
 }
 
 extension DemoProcess {

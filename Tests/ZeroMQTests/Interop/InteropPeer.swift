@@ -18,15 +18,8 @@ import Glibc
 // line, `zmqpeer [options] <type> <bind|connect> <endpoint> [action ...]` (see zmqpeer.c), so
 // a test written once runs against either: `InteropPeer.pyzmq` or `InteropPeer.c`.
 //
-// On a developer's machine a missing peer skips the tests that need it, and says why. In CI
-// (`ZEROMQ_REQUIRE_PEERS=1`, set by `make interop` and `.ci/run`) a missing peer is a
-// failure: the tests run anyway, and fail when they cannot start it.
-
-/// What the interoperability tests require of their environment.
-enum Peers {
-    /// Whether every peer must be present (`ZEROMQ_REQUIRE_PEERS=1`, as in CI).
-    static let required = ProcessInfo.processInfo.environment["ZEROMQ_REQUIRE_PEERS"] == "1"
-}
+// Whether they are here, and whether they must be, is `PeerPrograms`'s to say (in the
+// ChildProcesses target, shared with the demo tests).
 
 /// A peer process, with its output collected in temporary files (pipes could fill up and
 /// stall it), a socket on its standard input to tell it to go on, and bounded waits.
@@ -176,26 +169,15 @@ struct PeerError: Error, CustomStringConvertible {
 
 /// A `python3 -u -c` subprocess, usually importing pyzmq.
 final class PythonPeer: PeerProcess {
-    /// Whether `python3` can import pyzmq.
-    static let hasPyZMQ: Bool = succeeds("import zmq")
-
-    /// Whether pyzmq's libzmq supports CURVE.
-    static let hasCurve: Bool = succeeds("import sys, zmq; sys.exit(0 if zmq.has('curve') else 1)")
-
     /// Runs a test only where pyzmq is installed, or always when peers are required.
     static let condition: ConditionTrait = .enabled(
-        if: hasPyZMQ || Peers.required,
+        if: PeerPrograms.hasPyZMQ || PeerPrograms.required,
         "pyzmq is not installed; run `make test-deps` (or `pip install pyzmq`) to test against it")
 
     /// Runs a test only where pyzmq has CURVE, or always when peers are required.
     static let curveCondition: ConditionTrait = .enabled(
-        if: (hasPyZMQ && hasCurve) || Peers.required,
+        if: PeerPrograms.hasPyZMQCurve || PeerPrograms.required,
         "pyzmq with CURVE is not installed; run `make test-deps` (or `pip install pyzmq`) to test against it")
-
-    private static func succeeds(_ script: String) -> Bool {
-        guard let peer = try? PythonPeer(script: script, arguments: []) else { return false }
-        return peer.finish(timeout: .seconds(20)).status == 0
-    }
 
     /// Starts `python3 -u -c script arguments…`.
     init(script: String, arguments: [String]) throws {
@@ -349,17 +331,9 @@ final class CPeer: PeerProcess {
         .deletingLastPathComponent()  // Tests
         .appendingPathComponent("Peers/zmqpeer.c")
 
-    /// `cc` on the `PATH`, if there is one.
-    static let compiler: URL? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":")
-            .map { URL(fileURLWithPath: String($0), isDirectory: true).appendingPathComponent("cc") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
     /// Runs a test only where a C compiler is on `PATH`, or always when peers are required.
     static let condition: ConditionTrait = .enabled(
-        if: compiler != nil || Peers.required,
+        if: PeerPrograms.cCompiler != nil || PeerPrograms.required,
         "no C compiler (cc) on PATH: cannot build the C peer")
 
     private static let build = Mutex<Result<URL, PeerError>?>(nil)
@@ -375,7 +349,7 @@ final class CPeer: PeerProcess {
     }
 
     private static func compile() -> Result<URL, PeerError> {
-        guard let compiler else { return .failure(PeerError("no C compiler: cc is not on PATH")) }
+        guard let compiler = PeerPrograms.cCompiler else { return .failure(PeerError("no C compiler: cc is not on PATH")) }
         let output = "\(TestEnvironment.temporaryFolder)/zmqpeer"
         do {
             let cc = try PeerProcess(
@@ -408,8 +382,8 @@ enum InteropPeer: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// Whether this peer can run here.
     var isAvailable: Bool {
         switch self {
-        case .pyzmq: PythonPeer.hasPyZMQ
-        case .c: CPeer.compiler != nil
+        case .pyzmq: PeerPrograms.hasPyZMQ
+        case .c: PeerPrograms.cCompiler != nil
         }
     }
 
@@ -417,7 +391,7 @@ enum InteropPeer: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// required (then a missing one fails). A missing peer's own check in `InteropPeerTests`
     /// is skipped with the reason.
     static var testable: [InteropPeer] {
-        allCases.filter { Peers.required || $0.isAvailable }
+        allCases.filter { PeerPrograms.required || $0.isAvailable }
     }
 
     /// Starts `zmqpeer arguments…` in this implementation.
@@ -426,7 +400,7 @@ enum InteropPeer: String, CaseIterable, CustomTestStringConvertible, Sendable {
     ///   required), rather than a timeout later.
     func start(_ arguments: [String]) throws -> PeerProcess {
         switch self {
-        case .pyzmq where !PythonPeer.hasPyZMQ:
+        case .pyzmq where !PeerPrograms.hasPyZMQ:
             throw PeerError("pyzmq is required (ZEROMQ_REQUIRE_PEERS=1), but python3 can't import zmq: run `make test-deps`")
         case .pyzmq: try PythonPeer(script: PythonPeer.zmqpeer, arguments: arguments)
         case .c: try CPeer(arguments: arguments)
