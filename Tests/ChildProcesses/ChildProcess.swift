@@ -262,6 +262,7 @@ public struct ChildProcessError: Error, CustomStringConvertible, Sendable {
 /// A pipe whose both ends are close-on-exec from birth, so that no child started by another
 /// thread at the same moment inherits them.
 private func makePipe() throws(ChildProcessError) -> (reader: Int32, writer: Int32) {
+    guard let pipeWithFlags else { throw ChildProcessError("this C library has no pipe2") }
     var ends: [Int32] = [-1, -1]
     guard pipeWithFlags(&ends, O_CLOEXEC) == 0 else {
         throw ChildProcessError("cannot create a pipe: errno \(errno)")
@@ -271,10 +272,8 @@ private func makePipe() throws(ChildProcessError) -> (reader: Int32, writer: Int
 
 /// `pipe2`, which Swift's Glibc module does not import (it is a GNU extension), looked up at
 /// run time.
-private let pipeWithFlags: @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32 = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else {
-        fatalError("this C library has no pipe2")
-    }
+private let pipeWithFlags: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else { return nil }
     return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
 }()
 
@@ -287,8 +286,8 @@ private let pipeWithFlags: @convention(c) (UnsafeMutablePointer<Int32>, Int32) -
 /// children as a shell does. (The demos block SIGINT and SIGTERM themselves, and wait for
 /// them with `sigwait`.) The test process ignores SIGPIPE (see
 /// ``ChildProcess/writeToStandardInput(_:)``), and an ignored signal stays ignored across
-/// `exec`: the child gets the default back, as from a shell. Its own process group keeps a Ctrl-C in the terminal running the
-/// tests from reaching it, as with Foundation's `Process`.
+/// `exec`: the child gets the default back, as from a shell. Its own process group keeps a
+/// Ctrl-C in the terminal running the tests from reaching it, as with Foundation's `Process`.
 private func spawn(_ executable: String, _ arguments: [String], _ actions: SpawnActions) throws(ChildProcessError) -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
