@@ -12,7 +12,7 @@ import Musl
 /// Reading at once, whatever the test is doing, keeps a chatty child from filling the pipe
 /// and stalling.
 final class CapturedOutput: Sendable {
-    private let state = Mutex<(bytes: [UInt8], ended: Bool)>(([], false))
+    private let state = Mutex<(bytes: [UInt8], endedAt: ContinuousClock.Instant?)>(([], nil))
 
     /// Starts reading `descriptor`, which it closes at end of file.
     init(reading descriptor: Int32) {
@@ -29,13 +29,14 @@ final class CapturedOutput: Sendable {
                 }
             }
             close(descriptor)
-            state.withLock { $0.ended = true }
+            let now = ContinuousClock.now
+            state.withLock { $0.endedAt = now }
         }
     }
 
     /// What was read so far.
     var bytes: [UInt8] { state.withLock { $0.bytes } }
 
-    /// Whether the pipe reached end of file.
-    var hasEnded: Bool { state.withLock { $0.ended } }
+    /// When the reading thread saw end of file, or `nil` before.
+    var endedAt: ContinuousClock.Instant? { state.withLock { $0.endedAt } }
 }

@@ -231,6 +231,20 @@ public final class ChildProcess: Sendable {
     /// The bytes the child wrote to its standard error so far (a ``Output/pipe``).
     public var standardError: [UInt8] { errors?.bytes ?? [] }
 
+    /// When the pipes on standard output and standard error both reached end of file (as
+    /// their reading threads saw it), or `nil` while one is open. `nil` too when neither is a
+    /// pipe.
+    public var endOfOutput: ContinuousClock.Instant? {
+        let pipes = [output, errors].compactMap { $0 }
+        guard !pipes.isEmpty else { return nil }
+        var last: ContinuousClock.Instant?
+        for captured in pipes {
+            guard let ended = captured.endedAt else { return nil }
+            last = max(last ?? ended, ended)
+        }
+        return last
+    }
+
     /// Waits until the pipes on standard output and standard error reach end of file, at
     /// most until `deadline`.
     ///
@@ -238,7 +252,7 @@ public final class ChildProcess: Sendable {
     /// lives on keeps them open, and what the child wrote is here by the deadline anyway.
     public func waitForEndOfOutput(until deadline: ContinuousClock.Instant) async throws {
         for captured in [output, errors].compactMap({ $0 }) {
-            while !captured.hasEnded && ContinuousClock.now < deadline {
+            while captured.endedAt == nil && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
             }
         }
